@@ -1,0 +1,29 @@
+# Each target builds its own virtual environment from nothing, so a fresh machine needs only python3.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: run test lint bench clean
+
+$(BIN)/cptkg: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(BIN)/cptkg
+
+## make run: show 20701 and validate the example claims (the main job)
+run: $(BIN)/cptkg
+	$(BIN)/cptkg show 20701
+	-$(BIN)/cptkg validate examples/claims --format human
+
+## make test: lint, type-check and the whole test suite
+test: $(BIN)/cptkg
+	$(BIN)/ruff check cptkg tests benchmarks tools
+	$(BIN)/mypy cptkg
+	$(BIN)/pytest -q
+
+bench: $(BIN)/cptkg
+	$(BIN)/python benchmarks/show_latency.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
