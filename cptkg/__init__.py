@@ -1,0 +1,49 @@
+"""cptkg: a knowledge graph of CPT 20701 and its related codes, with SHACL claim rules.
+
+The public API is small: :class:`KnowledgeGraph` (the packaged graph, its inferred closure and the
+named queries over it), :func:`validate` (claims in, a typed report out) and :func:`query`
+(a named query, rows out). Heavy modules load only when one of these is used, so importing cptkg
+is cheap and prints nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+if TYPE_CHECKING:
+    from cptkg.graph import KnowledgeGraph
+    from cptkg.validation import ValidationReport
+
+__all__ = ["KnowledgeGraph", "ValidationReport", "__version__", "query", "validate"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy re-exports: `cptkg show` must not pay for pyshacl or fhir.resources imports.
+    if name == "KnowledgeGraph":
+        from cptkg.graph import KnowledgeGraph
+
+        return KnowledgeGraph
+    if name == "ValidationReport":
+        from cptkg.validation import ValidationReport
+
+        return ValidationReport
+    raise AttributeError(name)
+
+
+def validate(*sources: Any, **options: Any) -> ValidationReport:
+    """Validate claims (paths, or parsed claim graphs) and return a :class:`ValidationReport`."""
+    from cptkg.validation import validate_paths
+
+    return validate_paths(*sources, **options)
+
+
+def query(name: str, **params: str) -> list[dict[str, Any]]:
+    """Run the named query ``name`` on the inferred graph; rows as dicts of Python values."""
+    from cptkg.queries import run_named
+
+    return run_named(name, params).as_dicts()

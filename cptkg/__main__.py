@@ -1,0 +1,5 @@
+import sys
+
+from cptkg.cli import main
+
+sys.exit(main())

@@ -1,0 +1,100 @@
+"""The packaged knowledge graph: asserted triples, the cached OWL-RL closure, query engines."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rdflib import Graph
+
+from cptkg import reasoning, resources
+from cptkg.namespaces import bind_all
+
+if TYPE_CHECKING:
+    import pyoxigraph
+
+log = logging.getLogger(__name__)
+
+PROFILES = ("owlrl", "rdfs")
+
+
+class KnowledgeGraph:
+    """The graph of 20701 and its related codes, loaded from the packaged ontology/ files.
+
+    ``asserted`` is what the files say; ``inferred`` adds what the OWL-RL axioms entail (computed
+    once and cached on disk). ``store`` is the inferred graph in an Oxigraph in-memory store, the
+    engine for named queries and the ``show`` card (tens of times faster than rdflib's SPARQL).
+    """
+
+    _default: KnowledgeGraph | None = None
+    _lock = threading.Lock()
+
+    def __init__(self, profile: str = "owlrl") -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"profile must be one of {PROFILES}")
+        self.profile = profile
+
+    @classmethod
+    def default(cls) -> KnowledgeGraph:
+        with cls._lock:
+            if cls._default is None:
+                cls._default = cls()
+            return cls._default
+
+    @cached_property
+    def asserted(self) -> Graph:
+        graph = bind_all(Graph())
+        for f in resources.ontology_files():
+            graph.parse(data=f.read_text(encoding="utf-8"), format="turtle", publicID=str(f))
+        return graph
+
+    def closure_path(self) -> Path | None:
+        """The cached closure file, computing and writing it first if needed (None: unwritable)."""
+        digest = resources.ontology_digest()
+        path = reasoning.closure_cache_path(digest, self.profile)
+        if path.exists():
+            return path
+        log.info("computing the %s closure of the packaged graph (cached afterwards)", self.profile)
+        closure = reasoning.compute_closure(self.asserted, self.profile)
+        self.__dict__["inferred"] = bind_all(closure)
+        return reasoning.write_closure_cache(closure, digest, self.profile)
+
+    @cached_property
+    def inferred(self) -> Graph:
+        path = self.closure_path()
+        if "inferred" in self.__dict__:  # closure_path() just computed it
+            return self.__dict__["inferred"]
+        graph = bind_all(Graph())
+        if path is None:
+            return bind_all(reasoning.compute_closure(self.asserted, self.profile))
+        graph.parse(path, format="nt")
+        return graph
+
+    @cached_property
+    def store(self) -> pyoxigraph.Store:
+        return self._oxigraph_store(inferred=True)
+
+    @cached_property
+    def asserted_store(self) -> pyoxigraph.Store:
+        return self._oxigraph_store(inferred=False)
+
+    def _oxigraph_store(self, inferred: bool) -> pyoxigraph.Store:
+        import pyoxigraph
+
+        store = pyoxigraph.Store()
+        path = self.closure_path() if inferred else None
+        if path is not None:
+            store.bulk_load(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        else:
+            graph = self.inferred if inferred else self.asserted
+            store.bulk_load(
+                graph.serialize(format="nt", encoding="utf-8"),
+                format=pyoxigraph.RdfFormat.N_TRIPLES,
+            )
+        return store
+
+    def graph(self, inferred: bool = False) -> Graph:
+        return self.inferred if inferred else self.asserted

@@ -1,0 +1,116 @@
+"""`cptkg show CODE`: one code's card, assembled from the named queries of queries/."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Any
+
+from cptkg.errors import InputError
+from cptkg.queries import KINDS, run_named
+
+# The card's sections, each the rows of one named query (its parameter is the code).
+SECTIONS = (
+    ("classes", "code-classes"),
+    ("related", "related-codes"),
+    ("specialties", "specialties-for-code"),
+    ("placesOfService", "places-of-service-for-code"),
+    ("indications", "indications-for-code"),
+    ("documentation", "documentation-requirements"),
+    ("procedureSteps", "procedure-steps"),
+    ("examples", "examples-for-code"),
+    ("acceptablePrimaries", "acceptable-primaries"),
+    ("sources", "sources-for-code"),
+)
+
+
+def card(code: str, store: Any = None) -> dict[str, Any]:
+    notation = KINDS["cpt"].to_term(code).value.rsplit("/", 1)[-1]
+    summary = run_named("code-summary", {"code": notation}, store=store).as_dicts()
+    if not summary:
+        raise InputError(
+            f"unknown code {notation}: not in the graph (`cptkg query addon-codes` lists the "
+            "family; related codes are listed by `cptkg query related-codes --param code=20701`)"
+        )
+    out: dict[str, Any] = dict(summary[0])
+    out["codeSystem"] = "http://www.ama-assn.org/go/cpt"
+    for key, query in SECTIONS:
+        out[key] = run_named(query, {"code": notation}, store=store).as_dicts()
+    out["indications"] = _group_indications(out["indications"])
+    out["classes"] = [c["class"] for c in out["classes"]]
+    return out
+
+
+def _group_indications(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    grouped: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = grouped.setdefault(
+            row["indication"],
+            {"indication": row["indication"], "label": row["indicationLabel"], "icd10cm": []},
+        )
+        if "family" in row:
+            entry["icd10cm"].append({"code": row["family"], "title": row["familyLabel"]})
+    return list(grouped.values())
+
+
+def render_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def render_human(data: dict[str, Any], width: int = 96) -> str:
+    def wrap(text: str, indent: str = "  ") -> list[str]:
+        return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent + "  ")
+
+    addon = "+" if data.get("addOn") else ""
+    lines = [f"{addon}{data['notation']}  {data['label']}"]
+    if data.get("descriptor"):
+        lines += wrap(f"Descriptor: {data['descriptor']}")
+    facts = []
+    if data.get("addOn"):
+        facts.append("add-on code (report with a primary procedure)")
+    for key, label in (("action", "action"), ("site", "site"), ("globalPeriod", "global"),
+                       ("effectiveDate", "effective")):
+        if data.get(key):
+            facts.append(f"{label}: {data[key]}")
+    if data.get("oncePerSite"):
+        facts.append("once per anatomic site")
+    if facts:
+        lines += wrap("; ".join(facts))
+    if data.get("medicalNecessity"):
+        lines += wrap(f"Medical necessity: {data['medicalNecessity']}")
+    if data.get("plainDescription"):
+        lines += wrap(f"In plain words: {data['plainDescription']}")
+
+    def section(title: str, items: list[str]) -> None:
+        if items:
+            lines.append("")
+            lines.append(f"{title}:")
+            for item in items:
+                lines.extend(wrap(item, "  - ")[:1] + wrap(item, "    ")[1:] if len(item) > width
+                             else [f"  - {item}"])
+
+    section("Related codes", [f"{r['relation']}: {r['notation']} {r['label']}" for r in data["related"]])
+    section("Places of service", [f"{p['pos']} {p['name']}" for p in data["placesOfService"]])
+    section(
+        "Specialties",
+        [
+            f"NUCC {s['taxonomy']} {s['taxonomyName']}"
+            + (f" (Medicare {s['medicareSpecialty']} {s['medicareName']})"
+               if s.get("medicareSpecialty") else "")
+            for s in data["specialties"]
+        ],
+    )
+    section(
+        "Indications",
+        [f"{i['label']}: " + (", ".join(f"{c['code']}-" for c in i["icd10cm"]) or "no ICD-10-CM family")
+         for i in data["indications"]],
+    )
+    section("Documentation should include", [d["label"] for d in data["documentation"]])
+    section("Procedure", [f"{s['step']}. {s['description']}" for s in data["procedureSteps"]])
+    section("Examples", [e["text"] for e in data["examples"]])
+    if data["acceptablePrimaries"]:
+        codes = ", ".join(p["primary"] for p in data["acceptablePrimaries"])
+        section("Acceptable primaries", [codes])
+    sources = sorted({s["sourceTitle"] for s in data["sources"]})
+    section("Sources", sources)
+    return "\n".join(lines)
