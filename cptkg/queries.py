@@ -376,7 +376,7 @@ def _run_remote(text: str, endpoint: str, timeout: float) -> QueryResult:
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             doc = json.load(response)
     except urllib.error.HTTPError as err:
         detail = err.read(300).decode("utf-8", "replace").strip().splitlines()

@@ -1,0 +1,102 @@
+"""`cptkg show` and `cptkg export --format turtle`, through the real command line."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from rdflib import Graph
+
+from tests.conftest import run_cli
+
+
+def test_show_20701_json() -> None:
+    proc = run_cli("show", "20701", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["notation"] == "20701"
+    assert data["addOn"] is True
+    assert data["action"] == "removal"
+    assert data["descriptor"] == "Removal of drug-delivery device(s), deep (eg, subfascial)."
+    related = {(r["relation"], r["notation"]) for r in data["related"]}
+    assert ("insertion counterpart", "20700") in related
+    assert ("stand-alone alternative", "20680") in related
+    assert {n for rel, n in related if rel == "same family"} == {"20700", "20702", "20703",
+                                                                  "20704", "20705"}
+    assert {p["pos"] for p in data["placesOfService"]} == {"21", "24"}
+    medicare = {(s["taxonomy"], s.get("medicareSpecialty")) for s in data["specialties"]}
+    assert ("207X00000X", "20") in medicare and ("207T00000X", "14") in medicare
+    infection = next(i for i in data["indications"] if i["indication"] == "infection")
+    assert "T85.735" in {c["code"] for c in infection["icd10cm"]}
+    assert {d["element"] for d in data["documentation"]} == {
+        "primary-procedure", "removal-reason", "device-location", "complications"}
+    assert len(data["examples"]) == 3
+    assert len(data["procedureSteps"]) == 8
+    assert {"AddOnCode", "RemovalCode", "DrugDeliveryDeviceCode"} <= set(data["classes"])
+    assert "article-20701" in {s["source"] for s in data["sources"]}
+
+
+def test_show_human_card() -> None:
+    proc = run_cli("show", "+20700")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("+20700  Insert drug-delivery device, deep")
+    assert "removal counterpart: 20701" in proc.stdout
+    assert "Acceptable primaries" in proc.stdout and "28122" in proc.stdout
+
+
+def test_show_unknown_code_is_exit_2_one_line() -> None:
+    for code in ("99999", "abc", "2070"):
+        proc = run_cli("show", code)
+        assert proc.returncode == 2
+        assert proc.stdout == ""
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_export_turtle_is_deterministic_and_complete(kg, tmp_path) -> None:
+    out1 = tmp_path / "a.ttl"
+    proc = run_cli("export", "--format", "turtle", "--output", str(out1))
+    assert proc.returncode == 0, proc.stderr
+    # Another process with another hash seed: the same bytes.
+    proc2 = run_cli("export", "--format", "turtle", env={"PYTHONHASHSEED": "12345"})
+    assert proc2.returncode == 0
+    assert out1.read_text(encoding="utf-8") == proc2.stdout
+    text = proc2.stdout
+    assert "@prefix cpt: <https://w3id.org/cptkg/cpt/> ." in text
+    parsed = Graph().parse(data=text, format="turtle")
+    assert len(parsed) == len(kg.asserted)
+    assert set(parsed) == set(kg.asserted)
+
+
+def test_export_inferred_has_the_closure(kg) -> None:
+    proc = run_cli("export", "--format", "ntriples", "--inferred")
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == len(kg.inferred)
+
+
+def test_bad_arguments_are_exit_2() -> None:
+    for args in (["export", "--format", "xml"], ["nosuchcommand"], ["show"]):
+        proc = run_cli(*args)
+        assert proc.returncode == 2, args
+        assert "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_import_prints_nothing() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import cptkg, cptkg.cli, cptkg.graph"],
+                          capture_output=True, text=True, env=os.environ.copy())
+    assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
+
+
+def test_show_does_not_import_heavy_modules() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from cptkg.cli import main; main(['show', '20701', '--format', 'json']);"
+            "heavy = [m for m in ('pyshacl', 'owlrl', 'simple_icd_10_cm', 'fhir', 'dask')"
+            " if m in sys.modules]; print('HEAVY', heavy, file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "HEAVY []" in proc.stderr, proc.stderr
