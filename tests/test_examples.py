@@ -1,0 +1,126 @@
+"""examples/claims: each example's exact (rule, focus) results, in Turtle and in FHIR JSON, and
+the same results from both forms of a claim (UCO's PASS/XFAIL pairs)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from cptkg import shapes
+from cptkg.validation import ValidationReport, validate_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "claims"
+EXPECTED = json.loads((EXAMPLES.parent / "expected-results.json").read_text())
+DESIGN_RULES = {
+    "AddOnRequiresPrimary", "AddOnPrimaryListed", "PlaceOfServiceAllowed", "SpecialtyTypical",
+    "DiagnosisSupportsNecessity", "DiagnosisCodeValid", "DiagnosisPointerResolves",
+    "ProcedureCodeFormat", "ExcludedCodePair", "DocumentationComplete", "PumpRemovalCode",
+    "UnitsPerSite",
+}
+
+
+def focus_key(focus: str) -> str:
+    """A result's focus as 'line N' or 'dx N', the same for both forms of a claim."""
+    match = re.search(r"(item|dx|diagnosis)[-/](\d+)$", focus)
+    assert match, focus
+    return ("line " if match.group(1) == "item" else "dx ") + match.group(2)
+
+
+@pytest.fixture(scope="module")
+def report() -> ValidationReport:
+    return validate_paths(EXAMPLES)
+
+
+@pytest.fixture(scope="module")
+def by_file(report: ValidationReport) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for claim in report.claims:
+        out.setdefault(Path(claim.origin).name, []).append(claim)
+    return out
+
+
+def test_every_example_file_was_read_once(by_file) -> None:
+    files = sorted(p.name for p in EXAMPLES.iterdir() if p.suffix in (".ttl", ".json")
+)
+    assert sorted(by_file) == files
+    assert all(len(claims) == 1 for claims in by_file.values())
+    assert len(files) == 2 * len(EXPECTED) >= 2 * 31
+
+
+CASES = [(name, form) for name in sorted(EXPECTED) for form in ("ttl", "json")]
+
+
+@pytest.mark.parametrize(("name", "form"), CASES, ids=[f"{n}.{f}" for n, f in CASES])
+def test_example_results_exactly(by_file, name: str, form: str) -> None:
+    (claim,) = by_file[f"{name}.{form}"]
+    got = sorted([r.rule, focus_key(r.focus)] for r in claim.results)
+    assert got == EXPECTED[name]["results"]
+    violations = [r for r in claim.results if r.severity == "Violation"]
+    assert claim.conforms == (not violations)
+    if name.endswith("_PASS"):
+        assert claim.results == [] and claim.conforms
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_turtle_and_fhir_forms_agree(by_file, name: str) -> None:
+    (ttl,) = by_file[f"{name}.ttl"]
+    (fhir,) = by_file[f"{name}.json"]
+    assert Counter((r.rule, focus_key(r.focus), r.severity, r.value) for r in ttl.results) == \
+        Counter((r.rule, focus_key(r.focus), r.severity, r.value) for r in fhir.results)
+    assert ttl.claim == f"https://example.org/claims/{name}"
+    assert fhir.claim == name.replace("_", "-")
+
+
+def test_every_catalog_rule_fires_on_an_example(report) -> None:
+    fired = {r.rule for c in report.claims for r in c.results}
+    catalog = set(shapes.catalog())
+    assert catalog >= DESIGN_RULES
+    assert catalog <= fired, f"rules with no failing example: {sorted(catalog - fired)}"
+
+
+def test_every_claim_shape_has_iri_message_severity() -> None:
+    from rdflib import BNode
+    from rdflib.namespace import RDF, SH
+
+    graph = shapes.claim_shapes()
+    shape_nodes = set(graph.subjects(RDF.type, SH.NodeShape)) | set(graph.subjects(RDF.type, SH.PropertyShape))
+    assert len(shape_nodes) >= len(DESIGN_RULES)
+    for shape in shape_nodes:
+        assert not isinstance(shape, BNode), "every shape needs an IRI (its rule ID)"
+        assert str(shape).startswith("https://w3id.org/cptkg/shapes#")
+        assert graph.value(shape, SH.severity) in (SH.Violation, SH.Warning, SH.Info), shape
+        rule = shapes.catalog()[shapes.rule_id(shape)]
+        assert len(rule.message) > 30, shape
+        assert rule.label, shape
+
+
+def test_severities_match_the_design() -> None:
+    warnings = {"SpecialtyTypical", "DocumentationComplete", "PumpRemovalCode", "UnitsPerSite"}
+    for rule_id, rule in shapes.catalog().items():
+        assert rule.severity == ("Warning" if rule_id in warnings else "Violation"), rule_id
+
+
+@pytest.mark.parametrize("name", ["article-example-1", "article-example-2", "article-example-3"])
+def test_article_examples_conform_with_the_guidance_warning(by_file, name: str) -> None:
+    # The article reports 20701 in each; CPT guidance codes intrathecal pump removal as 62365.
+    for form in ("ttl", "json"):
+        (claim,) = by_file[f"{name}.{form}"]
+        assert claim.conforms
+        assert [(r.rule, r.severity) for r in claim.results] == [("PumpRemovalCode", "Warning")]
+        assert "62365" in claim.results[0].message
+
+
+def test_messages_name_the_values_and_what_to_do(by_file) -> None:
+    (claim,) = by_file["place-of-service_XFAIL.ttl"]
+    message = claim.results[0].message
+    assert "11" in message and "21 Inpatient Hospital" in message and "24 Ambulatory" in message
+    (claim,) = by_file["addon-requires-primary_XFAIL.json"]
+    assert "20680" in claim.results[0].message  # the stand-alone removal code
+    (claim,) = by_file["diagnosis-code-valid_XFAIL.json"]
+    assert claim.results[0].value == "T84.7"  # read without the dot, reported dotted
+    assert "T84.7 is not a billable" in claim.results[0].message

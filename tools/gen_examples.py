@@ -1,0 +1,326 @@
+"""Regenerate examples/claims/ from the case descriptions below: each case as a conforming (PASS)
+and a non-conforming (XFAIL) claim, each in Turtle and in FHIR R4 JSON, and examples/expected-results.json with the
+exact (rule, line) results of each. One description keeps the two forms in step.
+
+    python tools/gen_examples.py
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "examples" / "claims"
+
+DOC_SYSTEM = "https://w3id.org/cptkg/documentation-element"
+DOCS = {
+    "primary-procedure": "Incision and drainage, deep abscess, left thigh",
+    "removal-reason": "Infected antibiotic cement spacer",
+    "device-location": "Subfascial, left thigh",
+    "complications": "None encountered",
+}
+
+# A conforming claim: a primary procedure and +20701 on one date, by one orthopaedic surgeon.
+BASE: dict[str, Any] = {
+    "careTeam": [{"sequence": 1, "provider": "Practitioner/dr-ortho", "qualification": "207X00000X"}],
+    "diagnosis": [{"sequence": 1, "code": "T84.7XXA"}],
+    "items": [
+        {"sequence": 1, "code": "27301", "date": "2025-03-04", "pos": "21", "quantity": 1,
+         "diagnosisSequence": [1], "careTeamSequence": [1]},
+        {"sequence": 2, "code": "20701", "date": "2025-03-04", "pos": "21", "quantity": 1,
+         "diagnosisSequence": [1], "careTeamSequence": [1], "bodySite": ["left thigh"]},
+    ],
+    "docs": dict(DOCS),
+}
+
+
+def case(**changes: Any) -> dict[str, Any]:
+    claim = copy.deepcopy(BASE)
+    for key, value in changes.items():
+        claim[key] = value
+    return claim
+
+
+def with_item(index: int, **changes: Any) -> list[dict[str, Any]]:
+    items = copy.deepcopy(BASE["items"])
+    items[index].update(changes)
+    return [i for i in items if i.get("code") != "DROP"]
+
+
+PRIMARY_20700 = {"sequence": 2, "code": "20700", "date": "2025-03-04", "pos": "21", "quantity": 1,
+                 "diagnosisSequence": [1], "careTeamSequence": [1], "bodySite": ["left thigh"]}
+
+# case name -> (note, PASS claim, XFAIL claim, expected XFAIL results as (rule, line or "dx N"))
+CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], list[tuple[str, str]]]] = {
+    "addon-requires-primary": (
+        "+20701 needs a primary procedure on the same claim, date and rendering provider",
+        case(),
+        case(items=[dict(BASE["items"][1], sequence=1)]),
+        [("AddOnRequiresPrimary", "line 1")],
+    ),
+    "addon-requires-primary-other-date": (
+        "the primary procedure must be on the same date of service",
+        case(),
+        case(items=with_item(0, date="2025-03-03")),
+        [("AddOnRequiresPrimary", "line 2")],
+    ),
+    "addon-primary-listed": (
+        "+20700 lists its acceptable primaries; one of them must be on the claim",
+        case(items=[BASE["items"][0], PRIMARY_20700], docs={}),
+        case(items=[dict(BASE["items"][0], code="62350"), PRIMARY_20700], docs={}),
+        [("AddOnPrimaryListed", "line 2")],
+    ),
+    "place-of-service": (
+        "20701 is listed for Inpatient Hospital (21) and Ambulatory Surgical Center (24)",
+        case(items=with_item(1, pos="24")),
+        case(items=with_item(1, pos="11")),
+        [("PlaceOfServiceAllowed", "line 2")],
+    ),
+    "specialty": (
+        "the rendering provider's taxonomy is a listed specialty or below one (a warning)",
+        case(careTeam=[{"sequence": 1, "provider": "Practitioner/dr-spine",
+                        "qualification": "207XS0117X"}]),
+        case(careTeam=[{"sequence": 1, "provider": "Practitioner/dr-plastic",
+                        "qualification": "208200000X"}]),
+        [("SpecialtyTypical", "line 2")],
+    ),
+    "diagnosis-supports-necessity": (
+        "20701's line must point to a diagnosis that evidences a reason for removal",
+        case(diagnosis=[{"sequence": 1, "code": "T85.79XA"}]),
+        case(diagnosis=[{"sequence": 1, "code": "G80.0"}]),
+        [("DiagnosisSupportsNecessity", "line 2")],
+    ),
+    "diagnosis-code-valid": (
+        "every diagnosis is a billable ICD-10-CM code (T-codes need their 7th character)",
+        case(diagnosis=[{"sequence": 1, "code": "T84.7XXA"}, {"sequence": 2, "code": "M62.838"}]),
+        case(diagnosis=[{"sequence": 1, "code": "T84.7XXA"}, {"sequence": 2, "code": "T847"}]),
+        [("DiagnosisCodeValid", "dx 2")],
+    ),
+    "diagnosis-pointer": (
+        "every diagnosis pointer of a line names a diagnosis of the claim",
+        case(),
+        case(items=with_item(1, diagnosisSequence=[1, 3])),
+        [("DiagnosisPointerResolves", "line 2")],
+    ),
+    "procedure-code-format": (
+        "procedure codes are well-formed CPT or HCPCS codes",
+        case(),
+        case(items=with_item(0, code="2730")),
+        [("ProcedureCodeFormat", "line 1")],
+    ),
+    "excluded-pair": (
+        "guidance: do not report 20700 in conjunction with 11981",
+        case(items=[BASE["items"][0], PRIMARY_20700], docs={}),
+        case(items=[BASE["items"][0], PRIMARY_20700,
+                    {"sequence": 3, "code": "11981", "date": "2025-03-04", "pos": "21",
+                     "quantity": 1, "diagnosisSequence": [1], "careTeamSequence": [1]}], docs={}),
+        [("ExcludedCodePair", "line 2"), ("ExcludedCodePair", "line 3")],
+    ),
+    "documentation": (
+        "20701 documentation includes the article's four elements (a warning per missing one)",
+        case(),
+        case(docs={k: v for k, v in DOCS.items() if k in ("primary-procedure", "removal-reason")}),
+        [("DocumentationComplete", "line 2"), ("DocumentationComplete", "line 2")],
+    ),
+    "pump-removal": (
+        "20701 in an intrathecal pump context: guidance codes pump removal as 62365 (a warning)",
+        case(),
+        case(items=with_item(0, code="62362")),
+        [("PumpRemovalCode", "line 2")],
+    ),
+    "units-per-site": (
+        "the family codes are reported once per anatomic site (a warning)",
+        case(items=with_item(1, quantity=2, bodySite=["left thigh", "right thigh"])),
+        case(items=with_item(1, quantity=2)),
+        [("UnitsPerSite", "line 2")],
+    ),
+    "structure": (
+        "every line has one date, one place of service and a positive whole quantity",
+        case(),
+        case(items=[dict(BASE["items"][0], pos=None, date=None), dict(BASE["items"][1], quantity=0)]),
+        [("AddOnRequiresPrimary", "line 2"), ("ItemHasOneDate", "line 1"),
+         ("ItemHasOnePlaceOfService", "line 1"), ("ItemQuantityPositive", "line 2")],
+    ),
+    "structure-codes": (
+        "every line reports one procedure code and every diagnosis has one ICD-10-CM code",
+        case(),
+        case(items=with_item(0, code=["27301", "27303"]),
+             diagnosis=[{"sequence": 1, "code": "T84.7XXA"}, {"sequence": 2, "code": ["M62.838", "R25.2"]}]),
+        [("DiagnosisHasOneCode", "dx 2"), ("ItemHasOneCode", "line 1")],
+    ),
+}
+
+PUMP_DOCS = {"primary-procedure": "Revision of intrathecal catheter",
+             "removal-reason": "Infected baclofen pump", "device-location": "Subfascial, abdomen",
+             "complications": "None encountered"}
+# The article's three examples (its primary procedures are not named; 62350 stands in for one).
+ARTICLE = {
+    "article-example-1": (
+        "A patient with cerebral palsy has a baclofen pump that has become infected: 20701 with the "
+        "primary procedure code. Conforms; the guidance warns that pump removal is 62365.",
+        case(careTeam=[{"sequence": 1, "provider": "Practitioner/dr-neuro", "qualification": "207T00000X"}],
+             diagnosis=[{"sequence": 1, "code": "T85.735A"}, {"sequence": 2, "code": "G80.0"}],
+             items=[dict(BASE["items"][0], code="62350", diagnosisSequence=[1, 2]),
+                    dict(BASE["items"][1], diagnosisSequence=[1, 2], bodySite=["abdomen"])],
+             docs=PUMP_DOCS),
+        [("PumpRemovalCode", "line 2")],
+    ),
+    "article-example-2": (
+        "A baclofen pump separated from its catheter: 20701 with the primary procedure code. "
+        "Conforms; the guidance warns that pump removal is 62365.",
+        case(careTeam=[{"sequence": 1, "provider": "Practitioner/dr-pain", "qualification": "208VP0014X"}],
+             diagnosis=[{"sequence": 1, "code": "T85.690A"}],
+             items=[dict(BASE["items"][0], code="62350"), dict(BASE["items"][1], pos="24", bodySite=["abdomen"])],
+             docs=dict(PUMP_DOCS, **{"removal-reason": "Separation of pump and catheter"})),
+        [("PumpRemovalCode", "line 2")],
+    ),
+    "article-example-3": (
+        "A dislocated baclofen pump replaced: 20701 for removal along with the code for pump "
+        "insertion (62362). Conforms; the guidance warns that pump removal is 62365.",
+        case(careTeam=[{"sequence": 1, "provider": "Practitioner/dr-neuro", "qualification": "207T00000X"}],
+             diagnosis=[{"sequence": 1, "code": "T85.625A"}],
+             items=[dict(BASE["items"][0], code="62362"), dict(BASE["items"][1], bodySite=["abdomen"])],
+             docs=dict(PUMP_DOCS, **{"removal-reason": "Dislocated pump",
+                                    "primary-procedure": "Replacement of programmable pump"})),
+        [("PumpRemovalCode", "line 2")],
+    ),
+}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def dotted(code: str) -> str:
+    return code if "." in code or len(code) <= 3 else code[:3] + "." + code[3:]
+
+
+def fhir(claim_id: str, claim: dict[str, Any]) -> dict[str, Any]:
+    docs = list(claim["docs"].items())
+    resource: dict[str, Any] = {
+        "resourceType": "Claim",
+        "id": claim_id.replace("_", "-"),
+        "status": "active",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type",
+                             "code": "professional"}]},
+        "use": "claim",
+        "patient": {"reference": "Patient/example"},
+        "created": "2025-03-05",
+        "provider": {"reference": "Organization/example-clinic"},
+        "priority": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/processpriority",
+                                 "code": "normal"}]},
+        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": "Coverage/example"}}],
+        "careTeam": [
+            {"sequence": m["sequence"], "provider": {"reference": m["provider"]},
+             "qualification": {"coding": [{"system": "http://nucc.org/provider-taxonomy",
+                                           "code": m["qualification"]}]}}
+            for m in claim["careTeam"]
+        ],
+        "diagnosis": [
+            {"sequence": d["sequence"],
+             "diagnosisCodeableConcept": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                                      "code": code} for code in as_list(d["code"])]}}
+            for d in claim["diagnosis"]
+        ],
+        "item": [],
+    }
+    if docs:
+        resource["supportingInfo"] = [
+            {"sequence": n, "category": {"coding": [{"system": DOC_SYSTEM, "code": key}]},
+             "valueString": value}
+            for n, (key, value) in enumerate(docs, 1)
+        ]
+    for item in claim["items"]:
+        entry: dict[str, Any] = {
+            "sequence": item["sequence"],
+            "careTeamSequence": item["careTeamSequence"],
+            "diagnosisSequence": item["diagnosisSequence"],
+            "productOrService": {"coding": [{"system": "http://www.ama-assn.org/go/cpt",
+                                             "code": code} for code in as_list(item["code"])]},
+            "quantity": {"value": item["quantity"]},
+        }
+        if item.get("date"):
+            entry["servicedDate"] = item["date"]
+        if item.get("pos"):
+            entry["locationCodeableConcept"] = {"coding": [{
+                "system": "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set",
+                "code": item["pos"]}]}
+        if item.get("bodySite"):
+            entry["bodySite"] = {"text": item["bodySite"][0]} if len(item["bodySite"]) == 1 else {
+                "coding": [{"code": s} for s in item["bodySite"]]}
+        resource["item"].append(entry)
+    return resource
+
+
+def turtle(claim_id: str, claim: dict[str, Any], note: str) -> str:
+    c = f"ex:{claim_id}"
+    lines = [
+        "@prefix cptkg: <https://w3id.org/cptkg/ontology#> .",
+        "@prefix cpt: <https://w3id.org/cptkg/cpt/> .",
+        "@prefix pos: <https://w3id.org/cptkg/pos/> .",
+        "@prefix nucc: <https://w3id.org/cptkg/nucc/> .",
+        "@prefix icd10cm: <https://w3id.org/cptkg/icd10cm/> .",
+        "@prefix docel: <https://w3id.org/cptkg/documentation-element/> .",
+        "@prefix ex: <https://example.org/claims/> .",
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
+        "",
+        f"# {note}",
+        f"{c} a cptkg:Claim ;",
+    ]
+    def refs(kind: str, numbers: list[int]) -> str:
+        return ", ".join(f"{c}-{kind}-{n}" for n in numbers)
+
+    parts = [f"    cptkg:item {refs('item', [i['sequence'] for i in claim['items']])}",
+             f"    cptkg:diagnosis {refs('dx', [d['sequence'] for d in claim['diagnosis']])}",
+             f"    cptkg:careTeam {refs('ct', [m['sequence'] for m in claim['careTeam']])}"]
+    if claim["docs"]:
+        parts.append(f"    cptkg:supportingInfo {refs('info', list(range(1, len(claim['docs']) + 1)))}")
+    lines.append(" ;\n".join(parts) + " .")
+    for item in claim["items"]:
+        props = [f"cptkg:sequence {item['sequence']}"]
+        props += [f"cptkg:productOrService cpt:{code}" for code in as_list(item["code"])]
+        if item.get("date"):
+            props.append(f'cptkg:servicedDate "{item["date"]}"^^xsd:date')
+        props.append(f"cptkg:quantity {item['quantity']}")
+        if item.get("pos"):
+            props.append(f"cptkg:location pos:{item['pos']}")
+        props += [f"cptkg:diagnosisSequence {s}" for s in item["diagnosisSequence"]]
+        props += [f"cptkg:careTeamSequence {s}" for s in item["careTeamSequence"]]
+        props += [f'cptkg:bodySite "{s}"' for s in item.get("bodySite", [])]
+        lines.append(f"\n{c}-item-{item['sequence']} a cptkg:ClaimItem ;\n    " + " ;\n    ".join(props) + " .")
+    for d in claim["diagnosis"]:
+        codes = ", ".join(f"icd10cm:{dotted(code)}" for code in as_list(d["code"]))
+        lines.append(f"\n{c}-dx-{d['sequence']} a cptkg:ClaimDiagnosis ;\n    cptkg:sequence {d['sequence']} ;\n"
+                     f"    cptkg:diagnosisCode {codes} .")
+    for m in claim["careTeam"]:
+        lines.append(f"\n{c}-ct-{m['sequence']} a cptkg:CareTeamMember ;\n    cptkg:sequence {m['sequence']} ;\n"
+                     f"    cptkg:provider <urn:cptkg:fhir:{m['provider']}> ;\n"
+                     f"    cptkg:qualification nucc:{m['qualification']} .")
+    for n, (key, value) in enumerate(claim["docs"].items(), 1):
+        lines.append(f"\n{c}-info-{n} a cptkg:SupportingInformation ;\n    cptkg:sequence {n} ;\n"
+                     f"    cptkg:category docel:{key} ;\n    cptkg:value {json.dumps(value)} .")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    expected: dict[str, Any] = {}
+
+    def write(name: str, claim: dict[str, Any], note: str, results: list[tuple[str, str]]) -> None:
+        (OUT / f"{name}.json").write_text(json.dumps(fhir(name, claim), indent=2) + "\n")
+        (OUT / f"{name}.ttl").write_text(turtle(name, claim, note))
+        expected[name] = {"note": note, "results": sorted([list(r) for r in results])}
+
+    for name, (note, good, bad, results) in CASES.items():
+        write(f"{name}_PASS", good, note + " (conforming)", [])
+        write(f"{name}_XFAIL", bad, note + " (not conforming)", results)
+    for name, (note, claim, results) in ARTICLE.items():
+        write(name, claim, note, results)
+    (OUT.parent / "expected-results.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()
