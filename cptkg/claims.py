@@ -139,7 +139,7 @@ def claims_from_graph(graph: Graph, where: str) -> Iterator[ClaimRecord]:
     for claim in sorted(claims, key=str):
         claim_id = str(claim) if isinstance(claim, URIRef) else f"{where}#{claim}"
         record = ClaimRecord(claim_id, where, iri=claim if isinstance(claim, URIRef) else None)
-        record.error = _claim_problem(graph, claim, claim_id)
+        record.error = _claim_problem(graph, claim, f"{where}: {claim_id}")
         if record.error is None:
             record.triples = _claim_triples(graph, claim)
         yield record

@@ -1,0 +1,189 @@
+"""`cptkg validate` through the real command line: formats, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+from rdflib.namespace import RDF, SH
+
+from tests.conftest import ROOT, run_cli
+
+EXAMPLES = ROOT / "examples" / "claims"
+GOOD_JSON = EXAMPLES / "addon-requires-primary_PASS.json"
+BAD_JSON = EXAMPLES / "place-of-service_XFAIL.json"
+
+
+def one_line_error(proc) -> str:
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def test_conforming_claim_exit_0() -> None:
+    proc = run_cli("validate", str(GOOD_JSON))
+    assert proc.returncode == 0, proc.stderr
+    assert "conforms" in proc.stdout
+
+
+def test_warnings_only_exit_0() -> None:
+    proc = run_cli("validate", str(EXAMPLES / "specialty_XFAIL.ttl"), "--format", "json")
+    assert proc.returncode == 0
+    data = json.loads(proc.stdout)
+    assert data["conforms"] is True
+    assert [r["severity"] for r in data["claims"][0]["results"]] == ["Warning"]
+
+
+def test_json_output_shape_and_order() -> None:
+    paths = [BAD_JSON, GOOD_JSON, EXAMPLES / "place-of-service_XFAIL.ttl"]
+    proc = run_cli("validate", *map(str, paths), "--format", "json")
+    assert proc.returncode == 1
+    data = json.loads(proc.stdout)
+    assert set(data) == {"conforms", "claims"}
+    assert data["conforms"] is False
+    assert [c["claim"] for c in data["claims"]] == [
+        "place-of-service-XFAIL", "addon-requires-primary-PASS",
+        "https://example.org/claims/place-of-service_XFAIL"]
+    for claim in data["claims"]:
+        assert set(claim) == {"claim", "conforms", "results"}
+        for result in claim["results"]:
+            assert set(result) == {"rule", "severity", "focus", "path", "value", "message"}
+    first = data["claims"][0]["results"][0]
+    assert first["rule"] == "PlaceOfServiceAllowed"
+    assert first["severity"] == "Violation"
+    assert first["focus"] == "urn:cptkg:fhir:Claim/place-of-service-XFAIL/item/2"
+    assert first["value"] == "11"
+
+
+def test_jsonl_one_line_per_claim() -> None:
+    proc = run_cli("validate", str(BAD_JSON), str(GOOD_JSON), "--format", "jsonl")
+    lines = proc.stdout.strip().splitlines()
+    assert [json.loads(line)["conforms"] for line in lines] == [False, True]
+
+
+def test_turtle_format_is_a_shacl_report() -> None:
+    proc = run_cli("validate", str(BAD_JSON), "--format", "turtle")
+    assert proc.returncode == 1
+    graph = Graph().parse(data=proc.stdout, format="turtle")
+    (report,) = graph.subjects(RDF.type, SH.ValidationReport)
+    assert graph.value(report, SH.conforms).toPython() is False
+    results = list(graph.objects(report, SH.result))
+    assert len(results) == 1
+    assert str(graph.value(results[0], SH.sourceShape)) == "https://w3id.org/cptkg/shapes#PlaceOfServiceAllowed"
+
+
+def test_table_and_human_formats() -> None:
+    proc = run_cli("validate", str(BAD_JSON), "--format", "table")
+    header, row = proc.stdout.strip().splitlines()
+    assert header.split("\t")[:5] == ["claim", "line", "code", "severity", "rule"]
+    assert row.split("\t")[:5] == ["place-of-service-XFAIL", "2", "20701", "Violation",
+                                   "PlaceOfServiceAllowed"]
+    human = run_cli("validate", str(BAD_JSON)).stdout
+    assert "line 2 (20701)  Violation  PlaceOfServiceAllowed" in human
+    assert "1 claim: 0 conforming, 1 not; 1 violations, 0 warnings" in human
+
+
+def test_output_file(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    proc = run_cli("validate", str(GOOD_JSON), "--format", "json", "--output", str(out))
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert json.loads(out.read_text())["conforms"] is True
+
+
+def claim_json(**changes) -> dict:
+    data = json.loads(GOOD_JSON.read_text())
+    data.update(changes)
+    return data
+
+
+BAD_SINGLE = {
+    "malformed.ttl": ("@prefix ex: <http://ex/> .\nex:a ex:b", "malformed Turtle"),
+    "malformed.json": ('{"resourceType": "Claim", ', "malformed JSON"),
+    "patient.json": (json.dumps({"resourceType": "Patient", "id": "p1"}), "not a FHIR Claim"),
+    "no-items.json": (json.dumps(claim_json(item=[])), None),
+    "bad-date.json": (None, "servicedDate"),
+    "unknown-system.json": (None, "no coding in a system cptkg reads"),
+    "no-claims.ttl": ("@prefix ex: <http://ex/> .\nex:a ex:b ex:c .", "no claims found"),
+    "bad-date.ttl": (None, "bad date"),
+    "no-items.ttl": ("@prefix cptkg: <https://w3id.org/cptkg/ontology#> .\n"
+                     "<https://example.org/c> a cptkg:Claim .", "no items"),
+}
+
+
+def _bad_file(tmp_path: Path, name: str) -> Path:
+    text, _ = BAD_SINGLE[name]
+    if name == "bad-date.json":
+        data = claim_json()
+        data["item"][0]["servicedDate"] = "2025-02-30"
+        text = json.dumps(data)
+    if name == "unknown-system.json":
+        data = claim_json()
+        data["item"][0]["productOrService"]["coding"][0]["system"] = "http://snomed.info/sct"
+        text = json.dumps(data)
+    if name == "bad-date.ttl":
+        text = (EXAMPLES / "addon-requires-primary_PASS.ttl").read_text().replace(
+            '"2025-03-04"^^xsd:date', '"2025-13-45"^^xsd:date', 1)
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(BAD_SINGLE))
+def test_bad_single_input_is_exit_2_one_line(tmp_path: Path, name: str) -> None:
+    path = _bad_file(tmp_path, name)
+    line = one_line_error(run_cli("validate", str(path)))
+    expected = BAD_SINGLE[name][1] or "no items"
+    assert expected in line, line
+    assert str(path) in line or path.name in line, line
+
+
+def test_bad_claims_inside_a_batch_are_reported_unreadable(tmp_path: Path) -> None:
+    good = json.loads(GOOD_JSON.read_text())
+    bad_date = json.loads(GOOD_JSON.read_text())
+    bad_date["id"] = "bad-date"
+    bad_date["item"][0]["servicedDate"] = "2025-02-30"
+    lines = [json.dumps(dict(good, id="first")), "{not json", json.dumps({"resourceType": "Patient"}),
+             json.dumps(bad_date), json.dumps(dict(good, id="last"))]
+    path = tmp_path / "batch.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    proc = run_cli("validate", str(path), "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    claims = json.loads(proc.stdout)["claims"]
+    assert len(claims) == 5
+    assert [c["conforms"] for c in claims] == [True, False, False, False, True]
+    for claim in claims[1:4]:
+        (result,) = claim["results"]
+        assert result["rule"] == "Unreadable" and result["severity"] == "Violation"
+    assert "batch.ndjson:2" in claims[1]["results"][0]["message"]
+    assert claims[3]["claim"] == "bad-date"
+
+
+def test_bundle_with_a_non_claim_entry(tmp_path: Path) -> None:
+    good = json.loads(GOOD_JSON.read_text())
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": good}, {"resource": {"resourceType": "Patient"}},
+                        {"resource": json.loads(BAD_JSON.read_text())}]}
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle))
+    data = json.loads(run_cli("validate", str(path), "--format", "json").stdout)
+    assert [c["conforms"] for c in data["claims"]] == [True, False, False]
+    assert data["claims"][1]["results"][0]["rule"] == "Unreadable"
+    assert data["claims"][2]["results"][0]["rule"] == "PlaceOfServiceAllowed"
+
+
+def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
+    assert "no such file" in one_line_error(run_cli("validate", str(tmp_path / "nope.json")))
+    assert "no claim files" in one_line_error(run_cli("validate", str(tmp_path)))
+
+
+def test_icd_codes_without_the_dot(tmp_path: Path) -> None:
+    data = claim_json()
+    data["diagnosis"][0]["diagnosisCodeableConcept"]["coding"][0]["code"] = "T847XXA"
+    path = tmp_path / "nodot.json"
+    path.write_text(json.dumps(data))
+    proc = run_cli("validate", str(path), "--format", "json")
+    assert proc.returncode == 0, proc.stdout
