@@ -194,6 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="cptkg: %(message)s",
             stream=sys.stderr,
         )
+        if not debug:
+            # rdflib logs a traceback for every ill-typed literal (a bad date); cptkg reports
+            # those itself, in one line.
+            logging.getLogger("rdflib.term").setLevel(logging.ERROR)
         if not args.command:
             build_parser().print_help(sys.stderr)
             return EXIT_ERROR
