@@ -23,6 +23,7 @@ from rdflib.namespace import DCTERMS, RDF, SH
 from cptkg import claims as claim_io
 from cptkg import icd, shapes
 from cptkg.claims import ClaimRecord
+from cptkg.engine import RawResult
 from cptkg.errors import InputError, NotImplementedFeature
 from cptkg.namespaces import CPTKG, CPTKGSH, bind_all
 
@@ -97,15 +98,32 @@ def rule_facts(kg_graph: Graph) -> Graph:
     return base
 
 
-class Validator:
-    """Validates claim records against the claim rules; one per process (shapes compiled once)."""
+ENGINES = ("oxigraph", "pyshacl")
 
-    def __init__(self, kg: Any = None) -> None:
+
+class Validator:
+    """Validates claim records against the claim rules; one per process (shapes compiled once).
+
+    ``engine="oxigraph"`` (the default) runs the shapes compiled to batch SPARQL on Oxigraph
+    (cptkg.engine); ``engine="pyshacl"`` runs pySHACL itself on the same shapes and data, the
+    reference the differential tests hold the fast engine to.
+    """
+
+    def __init__(self, kg: Any = None, engine: str = "oxigraph") -> None:
         from cptkg.graph import KnowledgeGraph
 
+        if engine not in ENGINES:
+            raise InputError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
         kg = kg or KnowledgeGraph.default()
+        self.engine = engine
         self.shapes = shapes.claim_shapes()
         self.base = rule_facts(kg.inferred)
+        self._enriched: set[Any] = set()
+        self._batch: Any = None
+        if engine == "oxigraph":
+            from cptkg.engine import BatchEngine
+
+            self._batch = BatchEngine(self.shapes, self.base)
 
     def validate(self, records: Iterable[ClaimRecord], batch_size: int = 500,
                  keep_graph: bool = False) -> Iterator[tuple[ClaimReport, Graph | None]]:
@@ -115,12 +133,13 @@ class Validator:
         origin: str | None = None
         for record in records:
             clash = record.iri is not None and record.iri in seen
+            file_of = record.origin.split(":")[0].split("#")[0]
             # Claims from different files may reuse line IRIs: a batch holds one file's claims.
-            if batch and (len(batch) >= batch_size or clash or record.origin.split(":")[0] != origin):
+            if batch and (len(batch) >= batch_size or clash or file_of != origin):
                 yield from self._run(batch, keep_graph)
                 batch, seen = [], set()
             batch.append(record)
-            origin = record.origin.split(":")[0]
+            origin = file_of
             if record.iri is not None:
                 seen.add(record.iri)
         if batch:
@@ -129,32 +148,47 @@ class Validator:
     def _run(self, batch: list[ClaimRecord], keep_graph: bool) -> Iterator[tuple[ClaimReport, Graph | None]]:
         reports = {r.position: ClaimReport(r.claim_id, r.origin, position=r.position) for r in batch}
         readable = [r for r in batch if r.readable]
-        report_graph = None
+        raw: list[RawResult] = []
         if readable:
-            results, report_graph = self._validate_readable(readable)
-            for position, found in results.items():
+            raw = self.raw_results(readable)
+            for position, found in self._collect(readable, raw).items():
                 reports[position].results.extend(found)
+        report_graph = None
+        if keep_graph:
+            report_graph = results_graph(raw)
         for r in batch:
             if not r.readable:
                 reports[r.position].results.append(
                     Result(UNREADABLE, "Violation", r.claim_id, None, None, r.error or "unreadable"))
-                if keep_graph:
-                    report_graph = report_graph if report_graph is not None else Graph()
+                if report_graph is not None:
                     _add_unreadable(report_graph, r)
         for i, r in enumerate(batch):
-            yield reports[r.position], report_graph if keep_graph and i == len(batch) - 1 else None
+            yield reports[r.position], report_graph if i == len(batch) - 1 else None
 
-    def _validate_readable(self, records: list[ClaimRecord]) -> tuple[dict[int, list[Result]], Graph]:
-        from pyshacl import validate as pyshacl_validate
-
+    def raw_results(self, records: list[ClaimRecord]) -> list[RawResult]:
+        """The rule results for readable claims, as the engine reports them (before mapping)."""
         added: list[tuple[Any, Any, Any]] = []
         for record in records:
             added.extend(record.triples)
+        codes = set(claim_io.diagnosis_codes(added))
+        if self._batch is not None:
+            fresh = codes - self._enriched
+            if fresh:
+                facts = Graph()
+                icd.enrich(facts, fresh)
+                self._batch.add_base(facts)
+                self._enriched |= fresh
+            return self._batch.run(added)
+        return self._pyshacl(added, codes)
+
+    def _pyshacl(self, added: list[tuple[Any, Any, Any]], codes: set[Any]) -> list[RawResult]:
+        from pyshacl import validate as pyshacl_validate
+
         data = self.base
-        before = len(data)
+        icd.enrich(data, codes - self._enriched)
+        self._enriched |= codes
         for t in added:
             data.add(t)
-        icd.enrich(data, claim_io.diagnosis_codes(added))
         try:
             _conforms, report, _text = pyshacl_validate(
                 data, shacl_graph=self.shapes, inference="none", advanced=False,
@@ -163,10 +197,18 @@ class Validator:
         finally:
             for t in added:
                 data.remove(t)
-        log.debug("validated %d claims (%d triples)", len(records), len(data) - before)
-        return self._collect(records, report), report
+        if not isinstance(report, Graph):
+            raise RuntimeError(f"pyshacl failed: {report}")
+        out = []
+        for result in report.subjects(RDF.type, SH.ValidationResult):
+            path = report.value(result, SH.resultPath)
+            out.append(RawResult(
+                report.value(result, SH.sourceShape), report.value(result, SH.resultSeverity),
+                report.value(result, SH.focusNode), path if isinstance(path, URIRef) else None,
+                report.value(result, SH.value), str(report.value(result, SH.resultMessage) or "")))
+        return out
 
-    def _collect(self, records: list[ClaimRecord], report: Graph) -> dict[int, list[Result]]:
+    def _collect(self, records: list[ClaimRecord], raw: list[RawResult]) -> dict[int, list[Result]]:
         owner: dict[Any, int] = {}
         lines: dict[Any, tuple[int | None, str | None]] = {}
         for record in records:
@@ -181,32 +223,45 @@ class Validator:
                 if p == CPTKG.productOrService:
                     lines[s] = (lines.get(s, (None, None))[0], display(o))
         out: dict[int, list[Result]] = {r.position: [] for r in records}
-        for result in report.subjects(RDF.type, SH.ValidationResult):
-            focus = report.value(result, SH.focusNode)
-            position = owner.get(focus)
+        for found in raw:
+            position = owner.get(found.focus)
             if position is None:
-                raise RuntimeError(f"a result names {focus}, which belongs to no claim of the batch")
-            value = report.value(result, SH.value)
-            path = report.value(result, SH.resultPath)
-            message = str(report.value(result, SH.resultMessage) or "")
-            if value is None:
+                raise RuntimeError(f"a result names {found.focus}, which belongs to no claim of the batch")
+            message = found.message
+            if found.value is None:
                 message = message.replace(" (got {$value})", "")
-            message = message.replace("{$value}", display(value)).replace("{$this}", str(focus))
-            line, code = lines.get(focus, (None, None))
+            message = message.replace("{$value}", display(found.value)).replace("{$this}", str(found.focus))
+            line, code = lines.get(found.focus, (None, None))
             out[position].append(Result(
-                rule=shapes.rule_id(report.value(result, SH.sourceShape)),
-                severity=str(report.value(result, SH.resultSeverity)).rsplit("#", 1)[-1],
-                focus=str(focus),
-                path=str(path) if isinstance(path, URIRef) else None,
-                value=display(value) if value is not None else None,
+                rule=shapes.rule_id(found.shape),
+                severity=str(found.severity).rsplit("#", 1)[-1],
+                focus=str(found.focus),
+                path=str(found.path) if found.path is not None else None,
+                value=display(found.value) if found.value is not None else None,
                 message=message,
                 line=line,
                 code=code,
             ))
-        for found in out.values():
-            found.sort(key=lambda r: (r.line if r.line is not None else -1, r.focus, r.rule,
-                                      r.value or "", r.message))
+        for results in out.values():
+            results.sort(key=lambda r: (r.line if r.line is not None else -1, r.focus, r.rule,
+                                        r.value or "", r.message))
         return out
+
+
+def results_graph(raw: list[RawResult]) -> Graph:
+    graph = Graph()
+    for found in raw:
+        node = BNode()
+        graph.add((node, RDF.type, SH.ValidationResult))
+        graph.add((node, SH.sourceShape, found.shape))
+        graph.add((node, SH.resultSeverity, found.severity))
+        graph.add((node, SH.focusNode, found.focus))
+        if found.path is not None:
+            graph.add((node, SH.resultPath, found.path))
+        if found.value is not None:
+            graph.add((node, SH.value, found.value))
+        graph.add((node, SH.resultMessage, Literal(found.message)))
+    return graph
 
 
 def display(term: Any) -> str:
@@ -232,13 +287,14 @@ def _add_unreadable(graph: Graph, record: ClaimRecord) -> None:
 
 # ---------------------------------------------------------------- API
 
-def validate_paths(*sources: Any, batch_size: int = 500, kg: Any = None) -> ValidationReport:
+def validate_paths(*sources: Any, batch_size: int = 500, kg: Any = None,
+                   engine: str = "oxigraph") -> ValidationReport:
     """Validate claim files/folders (or ClaimRecords) and return the whole report."""
     paths = [s for s in sources if not isinstance(s, ClaimRecord)]
     records: Iterable[ClaimRecord] = [s for s in sources if isinstance(s, ClaimRecord)]
     if paths:
         records = claim_io.read_paths(paths)
-    validator = Validator(kg)
+    validator = Validator(kg, engine=engine)
     reports = []
     graphs = []
     for claim_report, graph in validator.validate(records, batch_size, keep_graph=True):

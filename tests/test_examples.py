@@ -118,7 +118,8 @@ def test_article_examples_conform_with_the_guidance_warning(by_file, name: str) 
 def test_messages_name_the_values_and_what_to_do(by_file) -> None:
     (claim,) = by_file["place-of-service_XFAIL.ttl"]
     message = claim.results[0].message
-    assert "11" in message and "21 Inpatient Hospital" in message and "24 Ambulatory" in message
+    assert "Place of service 11 is not one listed for 20701" in message
+    assert "places-of-service-for-code" in message
     (claim,) = by_file["addon-requires-primary_XFAIL.json"]
     assert "20680" in claim.results[0].message  # the stand-alone removal code
     (claim,) = by_file["diagnosis-code-valid_XFAIL.json"]
