@@ -25,7 +25,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH, XSD
 
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
-_TARGET = "?this <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* {cls} ."
+_TARGET = ("?this <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/"
+           "<http://www.w3.org/2000/01/rdf-schema#subClassOf>* {cls} .")
 _HANDLED = {
     SH.targetClass, SH.severity, SH.message, SH.sparql, SH.path, SH.minCount, SH.maxCount,
     SH.datatype, SH.nodeKind, SH.pattern, SH.flags, SH["class"], SH.minInclusive, SH.maxInclusive,
@@ -42,8 +43,8 @@ class UnsupportedShape(ValueError):
 class Check:
     """One compiled constraint: a SELECT whose rows are results."""
 
-    shape: URIRef
-    severity: URIRef
+    shape: Any  # the shape's IRI (rdflib types graph values as Node)
+    severity: Any
     messages: tuple[str, ...]
     query: str
     path: URIRef | None
@@ -54,8 +55,8 @@ class Check:
 class RawResult:
     """A result as pySHACL would report it (message templates substituted as pySHACL does)."""
 
-    shape: URIRef
-    severity: URIRef
+    shape: Any
+    severity: Any
     focus: Any
     path: URIRef | None
     value: Any
@@ -124,11 +125,11 @@ def _core_queries(shapes: Graph, shape: URIRef, target: str, path: URIRef) -> It
     min_count = shapes.value(shape, SH.minCount)
     if min_count is not None:
         yield (f"SELECT ?this WHERE {{ {target} OPTIONAL {{ ?this {p} ?value }} }} "
-               f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {int(min_count)})")
+               f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {int(str(min_count))})")
     max_count = shapes.value(shape, SH.maxCount)
     if max_count is not None:
         yield (f"SELECT ?this WHERE {{ {values} }} "
-               f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {int(max_count)})")
+               f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {int(str(max_count))})")
     datatype = shapes.value(shape, SH.datatype)
     if datatype is not None:
         if datatype == XSD.string:
@@ -136,7 +137,7 @@ def _core_queries(shapes: Graph, shape: URIRef, target: str, path: URIRef) -> It
         yield value_filter(f"!isLiteral(?value) || DATATYPE(?value) != {n3(datatype)}")
     kind = shapes.value(shape, SH.nodeKind)
     if kind is not None:
-        allowed = {SH.IRI: "isIRI(?value)", SH.Literal: "isLiteral(?value)",
+        allowed: dict[Any, str] = {SH.IRI: "isIRI(?value)", SH.Literal: "isLiteral(?value)",
                    SH.BlankNode: "isBlank(?value)",
                    SH.BlankNodeOrIRI: "(isBlank(?value) || isIRI(?value))",
                    SH.IRIOrLiteral: "(isIRI(?value) || isLiteral(?value))",
@@ -222,6 +223,7 @@ class BatchEngine:
 
     def _run_check(self, check: Check) -> Iterator[RawResult]:
         solutions = self.store.query(check.query, use_default_graph_as_union=True)
+        assert isinstance(solutions, ox.QuerySolutions)
         names = [v.value for v in solutions.variables]
         seen: set[tuple[Any, ...]] = set()
         for row in solutions:
