@@ -286,16 +286,20 @@ def check_query_text(text: str, *, allow_service: bool = False) -> None:
 
 
 def _mentions(node: Any, name: str) -> bool:
+    """Whether rdflib's parse tree has a node called ``name`` (CompValues inside ParseResults)."""
+    from pyparsing import ParseResults
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     stack = [node]
     while stack:
         item = stack.pop()
-        if getattr(item, "name", None) == name:
-            return True
-        if isinstance(item, dict):
+        if isinstance(item, CompValue):
+            if item.name == name:
+                return True
             stack.extend(item.values())
-        elif isinstance(item, list | tuple):
+        elif isinstance(item, ParseResults | list | tuple):
             stack.extend(item)
-        elif hasattr(item, "values") and callable(item.values):
+        elif isinstance(item, dict):
             stack.extend(item.values())
     return False
 
@@ -316,17 +320,29 @@ def _from_oxigraph(value: Any) -> Term:
     return Term("literal", value.value, datatype=datatype)
 
 
-def with_values(text: str, bindings: Mapping[str, Term]) -> str:
-    """The query with its parameters bound by a trailing VALUES clause (SPARQL 1.1 ValuesClause).
+_WHERE_OPEN = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+_COMMENT = re.compile(r"#[^\n]*")
 
-    Each value is a validated, serialised RDF term (``Term.n3``), so a hostile value stays a value.
-    One form for both engines keeps embedded and remote answers identical.
+
+def with_values(text: str, bindings: Mapping[str, Term]) -> str:
+    """The query with its parameters bound by a VALUES block of serialised terms.
+
+    The block opens the query's WHERE group, so the parameters are in scope for every pattern and
+    FILTER (a trailing VALUES clause would join only after FILTERs ran). Each value is a
+    validated, serialised RDF term (``Term.n3``): a hostile value stays a value. One form for both
+    engines keeps embedded and remote answers identical.
     """
     if not bindings:
         return text
     names = " ".join(f"?{k}" for k in bindings)
     values = " ".join(v.n3() for v in bindings.values())
-    return f"{text.rstrip()}\nVALUES ({names}) {{ ({values}) }}\n"
+    block = f" VALUES ({names}) {{ ({values}) }}"
+    # Find WHERE outside comments (blank them out, keeping offsets).
+    masked = _COMMENT.sub(lambda m: " " * len(m.group(0)), text)
+    match = _WHERE_OPEN.search(masked)
+    if match is None:
+        return f"{text.rstrip()}\nVALUES ({names}) {{ ({values}) }}\n"
+    return text[: match.end()] + block + text[match.end():]
 
 
 def run_text(text: str, bindings: Mapping[str, Term] | None = None, *, store: Any = None,
