@@ -46,7 +46,8 @@ def _metadata(kind: str, ident: str, title: str, description: str) -> dict[str, 
             "publisher": PUBLISHER, "description": description}
 
 
-def _value_set(ident: str, title: str, description: str, system: str, codes: list[tuple[str, str | None]]) -> dict[str, Any]:
+def _value_set(ident: str, title: str, description: str, system: str,
+               codes: list[tuple[str, str | None]]) -> dict[str, Any]:
     concepts = []
     for code, display in sorted(set(codes)):
         entry = {"code": code}
