@@ -181,76 +181,104 @@ def _integer(value: Any) -> Literal:
     return Literal(Decimal(str(value)))
 
 
+# rdflib's Namespace attribute lookup costs microseconds a call; convert() uses these per triple.
+_ITEM = CPTKG.item
+_CLAIM_ITEM = CPTKG.ClaimItem
+_SEQUENCE = CPTKG.sequence
+_PRODUCT = CPTKG.productOrService
+_DATE = CPTKG.servicedDate
+_LOCATION = CPTKG.location
+_QUANTITY = CPTKG.quantity
+_DX_SEQ = CPTKG.diagnosisSequence
+_CT_SEQ = CPTKG.careTeamSequence
+_INFO_SEQ = CPTKG.informationSequence
+_BODY_SITE = CPTKG.bodySite
+_DIAGNOSIS = CPTKG.diagnosis
+_CLAIM_DIAGNOSIS = CPTKG.ClaimDiagnosis
+_DX_CODE = CPTKG.diagnosisCode
+_CARE_TEAM = CPTKG.careTeam
+_CARE_TEAM_MEMBER = CPTKG.CareTeamMember
+_PROVIDER = CPTKG.provider
+_QUALIFICATION = CPTKG.qualification
+_SUPPORTING_INFO = CPTKG.supportingInfo
+_SUPPORTING_INFORMATION = CPTKG.SupportingInformation
+_CATEGORY = CPTKG.category
+_VALUE = CPTKG.value
+_CLAIM = CPTKG.Claim
+_TYPE = RDF.type
+_XSD_DATE = XSD.date
+
+
 def convert(claim: Any, iri: URIRef) -> list[Triple]:
     items = list(claim.item or [])
     if not items:
         raise ClaimConversionError("the claim has no items: nothing to validate")
-    out: list[Triple] = [(iri, RDF.type, CPTKG.Claim)]
+    out: list[Triple] = [(iri, _TYPE, _CLAIM)]
     base = str(iri)
     for item in items:
         node = URIRef(f"{base}/item/{item.sequence}")
-        out += [(iri, CPTKG.item, node), (node, RDF.type, CPTKG.ClaimItem),
-                (node, CPTKG.sequence, Literal(int(item.sequence)))]
+        out += [(iri, _ITEM, node), (node, _TYPE, _CLAIM_ITEM),
+                (node, _SEQUENCE, Literal(int(item.sequence)))]
         what = f"item {item.sequence} productOrService"
         codes = _one_system(item.productOrService, PROCEDURE_SYSTEMS, what)
         if not codes:
             raise ClaimConversionError(f"{what} has no coding: give a CPT code (system {SYSTEM_CPT})")
-        out += [(node, CPTKG.productOrService, c) for c in codes]
+        out += [(node, _PRODUCT, c) for c in codes]
         if item.servicedDate is not None:
-            out.append((node, CPTKG.servicedDate, Literal(item.servicedDate.isoformat(), datatype=XSD.date)))
+            out.append((node, _DATE, Literal(item.servicedDate.isoformat(), datatype=_XSD_DATE)))
         elif item.servicedPeriod is not None and item.servicedPeriod.start is not None:
             start = item.servicedPeriod.start
-            out.append((node, CPTKG.servicedDate, Literal(str(start)[:10], datatype=XSD.date)))
+            out.append((node, _DATE, Literal(str(start)[:10], datatype=_XSD_DATE)))
         for pos in _one_system(item.locationCodeableConcept, POS_SYSTEMS, f"item {item.sequence} location"):
-            out.append((node, CPTKG.location, pos))
+            out.append((node, _LOCATION, pos))
         if item.quantity is not None and item.quantity.value is not None:
-            out.append((node, CPTKG.quantity, _integer(item.quantity.value)))
+            out.append((node, _QUANTITY, _integer(item.quantity.value)))
         for seq in item.diagnosisSequence or []:
-            out.append((node, CPTKG.diagnosisSequence, Literal(int(seq))))
+            out.append((node, _DX_SEQ, Literal(int(seq))))
         for seq in item.careTeamSequence or []:
-            out.append((node, CPTKG.careTeamSequence, Literal(int(seq))))
+            out.append((node, _CT_SEQ, Literal(int(seq))))
         for seq in item.informationSequence or []:
-            out.append((node, CPTKG.informationSequence, Literal(int(seq))))
+            out.append((node, _INFO_SEQ, Literal(int(seq))))
         site = item.bodySite
         if site is not None:
             labels = [f"{c.system}|{c.code}" if c.system else str(c.code) for c in _codings(site) if c.code]
             if not labels and site.text:
                 labels = [site.text]
-            out += [(node, CPTKG.bodySite, Literal(label)) for label in labels]
+            out += [(node, _BODY_SITE, Literal(label)) for label in labels]
     for dx in claim.diagnosis or []:
         node = URIRef(f"{base}/diagnosis/{dx.sequence}")
-        out += [(iri, CPTKG.diagnosis, node), (node, RDF.type, CPTKG.ClaimDiagnosis),
-                (node, CPTKG.sequence, Literal(int(dx.sequence)))]
+        out += [(iri, _DIAGNOSIS, node), (node, _TYPE, _CLAIM_DIAGNOSIS),
+                (node, _SEQUENCE, Literal(int(dx.sequence)))]
         if dx.diagnosisCodeableConcept is None:
             raise ClaimConversionError(f"diagnosis {dx.sequence} has no diagnosisCodeableConcept "
                                        "(cptkg reads ICD-10-CM codes, not references)")
         for code in _one_system(dx.diagnosisCodeableConcept, ICD_SYSTEMS, f"diagnosis {dx.sequence}"):
-            out.append((node, CPTKG.diagnosisCode, code))
+            out.append((node, _DX_CODE, code))
     for member in claim.careTeam or []:
         node = URIRef(f"{base}/careTeam/{member.sequence}")
-        out += [(iri, CPTKG.careTeam, node), (node, RDF.type, CPTKG.CareTeamMember),
-                (node, CPTKG.sequence, Literal(int(member.sequence)))]
+        out += [(iri, _CARE_TEAM, node), (node, _TYPE, _CARE_TEAM_MEMBER),
+                (node, _SEQUENCE, Literal(int(member.sequence)))]
         provider = _reference_iri(member.provider)
         if provider is not None:
-            out.append((node, CPTKG.provider, provider))
+            out.append((node, _PROVIDER, provider))
         for q in _one_system(member.qualification, NUCC_SYSTEMS, f"careTeam {member.sequence} qualification"):
-            out.append((node, CPTKG.qualification, q))
+            out.append((node, _QUALIFICATION, q))
     for info in claim.supportingInfo or []:
         categories = [c.code for c in _codings(info.category) if c.system == SYSTEM_DOCUMENTATION and c.code]
         if not categories:
             continue  # other supportingInfo categories are FHIR's business, not documentation elements
         node = URIRef(f"{base}/supportingInfo/{info.sequence}")
-        out += [(iri, CPTKG.supportingInfo, node), (node, RDF.type, CPTKG.SupportingInformation),
-                (node, CPTKG.sequence, Literal(int(info.sequence)))]
-        out += [(node, CPTKG.category, DOCEL[quote(c, safe="")]) for c in categories]
+        out += [(iri, _SUPPORTING_INFO, node), (node, _TYPE, _SUPPORTING_INFORMATION),
+                (node, _SEQUENCE, Literal(int(info.sequence)))]
+        out += [(node, _CATEGORY, DOCEL[quote(c, safe="")]) for c in categories]
         if info.valueString:
-            out.append((node, CPTKG.value, Literal(info.valueString)))
+            out.append((node, _VALUE, Literal(info.valueString)))
         reference = _reference_iri(info.valueReference)
         if reference is not None:
-            out.append((node, CPTKG.value, reference))
+            out.append((node, _VALUE, reference))
         for coding in _codings(info.code):
             if coding.code:
-                out.append((node, CPTKG.value, Literal(f"{coding.system or ''}|{coding.code}")))
+                out.append((node, _VALUE, Literal(f"{coding.system or ''}|{coding.code}")))
     return out
 
 

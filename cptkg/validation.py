@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 UNREADABLE = "Unreadable"
 _PROVENANCE = {RDF.subject, RDF.predicate, RDF.object, DCTERMS.source, CPTKG.quote,
                CPTKG.verification, CPTKG.side}
-_CHILD_PROPERTIES = (CPTKG.item, CPTKG.diagnosis, CPTKG.careTeam, CPTKG.supportingInfo)
+_CHILD_PROPERTIES_SET = frozenset((CPTKG.item, CPTKG.diagnosis, CPTKG.careTeam, CPTKG.supportingInfo))
+_SEQUENCE = CPTKG.sequence
+_PRODUCT = CPTKG.productOrService
 
 
 # ---------------------------------------------------------------- the report
@@ -210,18 +212,17 @@ class Validator:
 
     def _collect(self, records: list[ClaimRecord], raw: list[RawResult]) -> dict[int, list[Result]]:
         owner: dict[Any, int] = {}
-        lines: dict[Any, tuple[int | None, str | None]] = {}
+        lines: dict[Any, list[Any]] = {}
+        children = _CHILD_PROPERTIES_SET
         for record in records:
             owner[record.iri] = record.position
             for s, p, o in record.triples:
-                if p in _CHILD_PROPERTIES and s == record.iri:
+                if p in children and s == record.iri:
                     owner[o] = record.position
-            for s, p, o in record.triples:
-                if p == CPTKG.sequence and s in owner and isinstance(o, Literal):
-                    seq = o.toPython()
-                    lines[s] = (seq if isinstance(seq, int) else None, lines.get(s, (None, None))[1])
-                if p == CPTKG.productOrService:
-                    lines[s] = (lines.get(s, (None, None))[0], display(o))
+                elif p == _SEQUENCE and isinstance(o, Literal):
+                    lines.setdefault(s, [None, None])[0] = o.toPython()
+                elif p == _PRODUCT:
+                    lines.setdefault(s, [None, None])[1] = o
         out: dict[int, list[Result]] = {r.position: [] for r in records}
         for found in raw:
             position = owner.get(found.focus)
@@ -231,7 +232,8 @@ class Validator:
             if found.value is None:
                 message = message.replace(" (got {$value})", "")
             message = message.replace("{$value}", display(found.value)).replace("{$this}", str(found.focus))
-            line, code = lines.get(found.focus, (None, None))
+            line, code_node = lines.get(found.focus, (None, None))
+            code = display(code_node) if code_node is not None else None
             out[position].append(Result(
                 rule=shapes.rule_id(found.shape),
                 severity=str(found.severity).rsplit("#", 1)[-1],
@@ -239,7 +241,7 @@ class Validator:
                 path=str(found.path) if found.path is not None else None,
                 value=display(found.value) if found.value is not None else None,
                 message=message,
-                line=line,
+                line=line if isinstance(line, int) else None,
                 code=code,
             ))
         for results in out.values():
