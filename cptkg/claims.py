@@ -86,7 +86,19 @@ def read_paths(paths: Iterable[str | Path]) -> Iterator[ClaimRecord]:
 
 
 def read_file(path: Path) -> Iterator[ClaimRecord]:
+    """Every claim of one file, in order (a file that cannot be read is one Unreadable record)."""
     where = str(path)
+    suffix = path.suffix.lower()
+    if suffix in (".ndjson", ".jsonl"):
+        # Streamed line by line: memory is bounded by the batch, not by the file.
+        from cptkg.fhir_claims import read_ndjson
+
+        try:
+            with path.open("rb") as lines:
+                yield from read_ndjson(lines, where)
+        except OSError as err:
+            yield ClaimRecord(where, where, error=f"{where}: cannot read: {err.strerror}")
+        return
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -95,12 +107,6 @@ def read_file(path: Path) -> Iterator[ClaimRecord]:
         raw = path.read_bytes()
     except OSError as err:
         yield ClaimRecord(where, where, error=f"{where}: cannot read: {err.strerror}")
-        return
-    suffix = path.suffix.lower()
-    if suffix in (".ndjson", ".jsonl"):
-        from cptkg.fhir_claims import read_ndjson
-
-        yield from read_ndjson(raw, where)
         return
     try:
         text = raw.decode("utf-8")

@@ -7,7 +7,7 @@ claim that is not valid FHIR is reported as Unreadable with pydantic's reason.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -36,6 +36,7 @@ from cptkg.namespaces import (
 from cptkg.safe_rdf import load_json, parse_untrusted
 
 CLAIM_BASE = "urn:cptkg:fhir:Claim/"
+MAX_LINE_BYTES = 16 * 1024 * 1024
 
 
 class ClaimConversionError(Exception):
@@ -65,11 +66,15 @@ def read_json_document(text: str, where: str) -> Iterator[ClaimRecord]:
     yield from records_from_resource(data, where)
 
 
-def read_ndjson(raw: bytes, where: str) -> Iterator[ClaimRecord]:
-    for number, line in enumerate(raw.splitlines(), 1):
+def read_ndjson(lines: Iterable[bytes], where: str, first_line: int = 1) -> Iterator[ClaimRecord]:
+    """One claim per line of NDJSON; a line that cannot be read is one Unreadable record."""
+    for number, line in enumerate(lines, first_line):
         if not line.strip():
             continue
         here = f"{where}:{number}"
+        if len(line) > MAX_LINE_BYTES:
+            yield ClaimRecord(here, here, error=f"{here}: line longer than {MAX_LINE_BYTES >> 20} MiB")
+            continue
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError:

@@ -24,7 +24,7 @@ from cptkg import claims as claim_io
 from cptkg import icd, shapes
 from cptkg.claims import ClaimRecord
 from cptkg.engine import RawResult
-from cptkg.errors import InputError, NotImplementedFeature
+from cptkg.errors import InputError
 from cptkg.namespaces import CPTKG, CPTKGSH, bind_all
 
 log = logging.getLogger(__name__)
@@ -359,33 +359,60 @@ def _peek_single_error(records: Iterator[ClaimRecord]) -> tuple[list[ClaimRecord
     return head, records
 
 
+def _count_claims(paths: list[str]) -> int | None:
+    """Claims to expect (NDJSON lines; one per other file), for the progress bar's ETA."""
+    total = 0
+    for path in claim_io.expand_paths(paths):
+        if path.suffix.lower() in (".ndjson", ".jsonl"):
+            with path.open("rb") as handle:
+                total += sum(1 for line in handle if line.strip())
+        else:
+            total += 1
+    return total
+
+
 def run_cli(args: Any) -> int:
     if args.workers < 0:
         raise InputError("--workers must be 0 (no cluster) or a positive number of processes")
     if args.batch_size < 1:
         raise InputError("--batch-size must be at least 1")
-    if args.workers or args.scheduler:
-        raise NotImplementedFeature("Dask scale-out (--workers, --scheduler) is not in this version")
-    records = claim_io.read_paths(args.paths)
-    head, rest = _peek_single_error(records)
-    if len(head) == 1 and head[0].error is not None:
-        raise InputError(head[0].error)
-
-    def all_records() -> Iterator[ClaimRecord]:
-        yield from head
-        yield from rest
-
     out: IO[str] = io.StringIO() if args.output else sys.stdout
-    progress = Progress()
-    validator = Validator()
+    progress = Progress(total=_count_claims(args.paths) if sys.stderr.isatty() else None)
     writer = _WRITERS[args.format](out)
     conforms = True
-    for claim_report, graph in validator.validate(all_records(), args.batch_size,
-                                                   keep_graph=args.format == "turtle"):
-        conforms = conforms and claim_report.conforms
-        writer.claim(claim_report, graph)
-        progress.step()
-    progress.close()
+    cluster = client = None
+    try:
+        if args.workers or args.scheduler:
+            from cptkg import distributed
+
+            if args.format == "turtle":
+                raise InputError("--format turtle is not available with --workers or --scheduler")
+            claim_io.expand_paths(args.paths)  # missing paths fail before a cluster starts
+            client, cluster = distributed.client_for(args.workers, args.scheduler)
+            reports: Iterator[tuple[ClaimReport, Graph | None]] = (
+                (r, None) for r in distributed.run(args.paths, client, batch_size=args.batch_size))
+        else:
+            records = claim_io.read_paths(args.paths)
+            head, rest = _peek_single_error(records)
+            if len(head) == 1 and head[0].error is not None:
+                raise InputError(head[0].error)
+
+            def all_records() -> Iterator[ClaimRecord]:
+                yield from head
+                yield from rest
+
+            reports = Validator().validate(all_records(), args.batch_size,
+                                           keep_graph=args.format == "turtle")
+        for claim_report, graph in reports:
+            conforms = conforms and claim_report.conforms
+            writer.claim(claim_report, graph)
+            progress.step()
+    finally:
+        progress.close()
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
     writer.close(conforms)
     if args.output:
         assert isinstance(out, io.StringIO)
