@@ -72,6 +72,14 @@ def _worker_validator() -> Any:
     return Validator()
 
 
+def warm_up() -> int:
+    """Run on each worker before timing or a big run: build its Validator; returns its pid."""
+    import os
+
+    _worker_validator()
+    return os.getpid()
+
+
 def validate_partition(partition: Partition, batch_size: int = 500) -> list[dict[str, Any]]:
     """Run on a worker: the partition's claim reports, in order, as plain data."""
     import tempfile
