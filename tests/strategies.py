@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from hypothesis import strategies as st
@@ -92,3 +93,54 @@ def fhir_claims(draw: Any, claim_id: str | None = None) -> dict[str, Any]:
 def claim_batches(draw: Any, max_size: int = 6) -> list[dict[str, Any]]:
     size = draw(st.integers(1, max_size))
     return [draw(fhir_claims(claim_id=f"c{i}")) for i in range(size)]
+
+
+# ---------------------------------------------------------------- nearly valid and broken input
+
+JUNK = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**12), st.floats(allow_nan=True),
+                 st.text(max_size=20), st.lists(st.integers(), max_size=3),
+                 st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+
+
+def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+@st.composite
+def nearly_valid_claims(draw: Any) -> dict[str, Any]:
+    """A valid claim with a few of its fields deleted or replaced by junk."""
+    import copy
+
+    claim = copy.deepcopy(draw(fhir_claims()))
+    for _ in range(draw(st.integers(1, 3))):
+        paths = [p for p in _paths(claim) if p]
+        path = draw(st.sampled_from(paths))
+        parent: Any = claim
+        for step in path[:-1]:
+            parent = parent[step]
+        if draw(st.booleans()) and isinstance(parent, dict):
+            parent.pop(path[-1], None)
+        else:
+            with contextlib.suppress(IndexError, KeyError, TypeError):
+                parent[path[-1]] = draw(JUNK)
+    return claim
+
+
+def any_json_line() -> st.SearchStrategy[str]:
+    """One NDJSON line: a valid claim, a nearly valid one, another resource, or not JSON at all."""
+    import json
+
+    return st.one_of(
+        fhir_claims().map(json.dumps),
+        nearly_valid_claims().map(json.dumps),
+        st.just('{"resourceType": "Patient", "id": "p"}'),
+        st.text(max_size=40).filter(lambda t: "\n" not in t and "\r" not in t and t.strip() != ""),
+        st.recursive(JUNK, lambda inner: st.lists(inner, max_size=3), max_leaves=10).map(json.dumps),
+    )
