@@ -22,8 +22,11 @@ test: $(BIN)/cptkg
 	$(BIN)/mypy cptkg
 	$(BIN)/pytest -q
 
+## make bench: the benchmarks (figures and ratios, not pass/fail)
 bench: $(BIN)/cptkg
 	$(BIN)/python benchmarks/show_latency.py
+	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/fuzz.py --examples 500
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
