@@ -72,3 +72,30 @@ def test_worker_death_loses_no_claim(cluster, tmp_path: Path) -> None:
     assert (tmp_path / "killed-1").exists(), "the fault was not injected"
     assert [r.claim for r in got] == ids  # every claim exactly once, in order
     assert sum(not r.conforms for r in got) > 0
+
+
+def test_cli_on_an_existing_scheduler(cluster, tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    path = tmp_path / "claims.ndjson"
+    ids = write_ndjson(path, 120)
+    address = cluster.scheduler.address
+    proc = run_cli("validate", str(path), "--scheduler", address, "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    got = json.loads(proc.stdout)["claims"]
+    local = json.loads(run_cli("validate", str(path), "--format", "json").stdout)["claims"]
+    assert [c["claim"] for c in got] == ids
+    assert got == local
+    assert proc.stderr == ""  # no Dask chatter
+
+
+def test_cli_local_workers_and_bad_scheduler(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    path = tmp_path / "claims.ndjson"
+    ids = write_ndjson(path, 60)
+    proc = run_cli("validate", str(path), "--workers", "2", "--format", "jsonl")
+    assert [json.loads(line)["claim"] for line in proc.stdout.splitlines()] == ids
+    bad = run_cli("validate", str(path), "--scheduler", "tcp://127.0.0.1:9", "--format", "json")
+    assert bad.returncode == 2 and "cannot reach the Dask scheduler" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1

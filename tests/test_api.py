@@ -1,0 +1,62 @@
+"""The Python API: a small surface around one graph object, typed reports, rows as dicts."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import cptkg
+from cptkg.validation import ClaimReport, Progress, Result, ValidationReport
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "claims"
+
+
+def test_validate_returns_a_typed_report() -> None:
+    report = cptkg.validate(EXAMPLES / "place-of-service_XFAIL.json", EXAMPLES / "specialty_XFAIL.ttl")
+    assert isinstance(report, ValidationReport)
+    assert report.conforms is False
+    first, second = report.claims
+    assert isinstance(first, ClaimReport) and isinstance(first.results[0], Result)
+    assert (first.results[0].rule, first.results[0].line, first.results[0].code) == (
+        "PlaceOfServiceAllowed", 2, "20701")
+    assert second.conforms and second.results[0].severity == "Warning"
+    assert report.as_json()["claims"][1]["claim"] == "https://example.org/claims/specialty_XFAIL"
+
+
+def test_query_rows_and_graph_object() -> None:
+    rows = cptkg.query("insertion-removal-pairs")
+    assert rows[0]["insertion"] == "20700"
+    kg = cptkg.KnowledgeGraph.default()
+    assert kg is cptkg.KnowledgeGraph.default()
+    assert len(kg.inferred) > len(kg.asserted)
+
+
+def test_version_has_one_source() -> None:
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert "version" not in project and "version" in project["dynamic"]
+    assert f'owl:versionInfo "{cptkg.__version__}"' in (root / "ontology" / "cptkg.ttl").read_text()
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_only(monkeypatch) -> None:
+    clock = iter(range(100))
+    monkeypatch.setattr("cptkg.validation.time.monotonic", lambda: float(next(clock)))
+    tty = FakeTerminal()
+    progress = Progress(tty, total=10)
+    for _ in range(4):
+        progress.step()
+    progress.close()
+    text = tty.getvalue()
+    assert "/10 claims" in text and "/s" in text and "ETA" in text
+    pipe = io.StringIO()
+    quiet = Progress(pipe, total=10)
+    quiet.step()
+    quiet.close()
+    assert pipe.getvalue() == ""
