@@ -7,7 +7,6 @@ A claim that cannot be read becomes a ClaimRecord with an ``error`` (reported as
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -180,14 +179,3 @@ def diagnosis_codes(triples: Iterable[Triple]) -> Iterator[URIRef]:
     for _s, p, o in triples:
         if p == CPTKG.diagnosisCode and isinstance(o, URIRef):
             yield o
-
-
-def single_error_line(records: list[ClaimRecord]) -> str | None:
-    """For one input holding one claim that could not be read: the line to print before exit 2."""
-    if len(records) == 1 and records[0].error:
-        return records[0].error
-    return None
-
-
-def to_json_text(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)

@@ -6,7 +6,6 @@ claim that is not valid FHIR is reported as Unreadable with pydantic's reason.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -285,7 +284,3 @@ def convert(claim: Any, iri: URIRef) -> list[Triple]:
             if coding.code:
                 out.append((node, _VALUE, Literal(f"{coding.system or ''}|{coding.code}")))
     return out
-
-
-def dumps(resource: dict[str, Any]) -> str:
-    return json.dumps(resource, ensure_ascii=False)

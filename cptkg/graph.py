@@ -59,6 +59,8 @@ class KnowledgeGraph:
             return path
         log.info("computing the %s closure of the packaged graph (cached afterwards)", self.profile)
         closure = reasoning.compute_closure(self.asserted, self.profile)
+        # Keep the closure just computed as `inferred` (cached_property reads __dict__ first), so
+        # a first run does not parse back the file it has just written.
         self.__dict__["inferred"] = bind_all(closure)
         return reasoning.write_closure_cache(closure, digest, self.profile)
 
