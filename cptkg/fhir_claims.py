@@ -6,6 +6,7 @@ claim that is not valid FHIR is reported as Unreadable with pydantic's reason.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -33,6 +34,8 @@ from cptkg.namespaces import (
     SYSTEM_POS,
 )
 from cptkg.safe_rdf import load_json, parse_untrusted
+
+log = logging.getLogger(__name__)
 
 CLAIM_BASE = "urn:cptkg:fhir:Claim/"
 MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -125,6 +128,10 @@ def claim_record(resource: dict[str, Any], where: str) -> ClaimRecord:
         triples = convert(claim, iri)
     except ClaimConversionError as err:
         return ClaimRecord(shown, where, iri=iri, error=f"{where}: claim {shown}: {err}")
+    except Exception as err:
+        log.warning("claim %s at %s could not be converted", shown, where, exc_info=True)
+        return ClaimRecord(shown, where, iri=iri, error=f"{where}: claim {shown} could not be read "
+                           f"({type(err).__name__}: {err}); please report it with the claim")
     return ClaimRecord(shown, where, iri=iri, triples=triples)
 
 
@@ -177,7 +184,19 @@ def _reference_iri(reference: Any) -> URIRef | Literal | None:
     return None
 
 
+def _sequences(values: Any, what: str) -> list[Literal]:
+    """Pointers (diagnosisSequence, careTeamSequence, ...) as integers; an empty entry is an error."""
+    out = []
+    for value in values or []:
+        if value is None:
+            raise ClaimConversionError(f"{what} has an empty entry: give sequence numbers")
+        out.append(Literal(int(value)))
+    return out
+
+
 def _integer(value: Any) -> Literal:
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ClaimConversionError(f"quantity {value} is not a number")
     if isinstance(value, Decimal | float) and value == int(value):
         return Literal(int(value))
     if isinstance(value, int):
@@ -237,12 +256,10 @@ def convert(claim: Any, iri: URIRef) -> list[Triple]:
             out.append((node, _LOCATION, pos))
         if item.quantity is not None and item.quantity.value is not None:
             out.append((node, _QUANTITY, _integer(item.quantity.value)))
-        for seq in item.diagnosisSequence or []:
-            out.append((node, _DX_SEQ, Literal(int(seq))))
-        for seq in item.careTeamSequence or []:
-            out.append((node, _CT_SEQ, Literal(int(seq))))
-        for seq in item.informationSequence or []:
-            out.append((node, _INFO_SEQ, Literal(int(seq))))
+        where = f"item {item.sequence}"
+        out += [(node, _DX_SEQ, v) for v in _sequences(item.diagnosisSequence, f"{where} diagnosisSequence")]
+        out += [(node, _CT_SEQ, v) for v in _sequences(item.careTeamSequence, f"{where} careTeamSequence")]
+        out += [(node, _INFO_SEQ, v) for v in _sequences(item.informationSequence, f"{where} informationSequence")]
         site = item.bodySite
         if site is not None:
             labels = [f"{c.system}|{c.code}" if c.system else str(c.code) for c in _codings(site) if c.code]

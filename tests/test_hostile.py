@@ -187,3 +187,22 @@ def test_fuzz_every_line_reported_exactly_once(tmp_path: Path, validator: Valida
     for report in reports:
         for result in report.results:
             assert result.rule and result.severity in ("Violation", "Warning") and result.message
+
+
+def test_fuzz_findings_stay_fixed(tmp_path: Path, validator: Validator) -> None:
+    """Inputs the long fuzz run (benchmarks/fuzz.py) once crashed on: now Unreadable, not errors."""
+    claim = json.loads(GOOD.read_text())
+    cases = []
+    for field in ("diagnosisSequence", "careTeamSequence", "informationSequence"):
+        broken = json.loads(json.dumps(claim))
+        broken["item"][0][field] = [None]
+        cases.append(broken)
+    nan = json.loads(json.dumps(claim))
+    nan["item"][0]["quantity"] = {"value": "NaN"}
+    cases.append(nan)
+    path = tmp_path / "found.ndjson"
+    path.write_text("\n".join(json.dumps(c) for c in cases) + "\n")
+    reports = [r for r, _ in validator.validate(claims.read_paths([path]))]
+    assert len(reports) == len(cases)
+    for report in reports[:3]:
+        assert report.results[0].rule == "Unreadable" and "empty entry" in report.results[0].message
