@@ -187,3 +187,15 @@ def test_icd_codes_without_the_dot(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     proc = run_cli("validate", str(path), "--format", "json")
     assert proc.returncode == 0, proc.stdout
+
+
+@pytest.mark.parametrize(("suffix", "fmt"), [(".jsonld", "json-ld"), (".nt", "nt")])
+def test_jsonld_and_ntriples_claims_validate_like_turtle(tmp_path: Path, suffix: str, fmt: str) -> None:
+    source = EXAMPLES / "diagnosis-pointer_XFAIL.ttl"
+    graph = Graph().parse(source, format="turtle")
+    path = tmp_path / f"claim{suffix}"
+    path.write_text(graph.serialize(format=fmt, **({"auto_compact": True} if fmt == "json-ld" else {})))
+    got = json.loads(run_cli("validate", str(path), "--format", "json").stdout)
+    want = json.loads(run_cli("validate", str(source), "--format", "json").stdout)
+    assert got["claims"][0]["results"] == want["claims"][0]["results"]
+    assert got["claims"][0]["results"][0]["rule"] == "DiagnosisPointerResolves"
