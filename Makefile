@@ -12,9 +12,10 @@ $(BIN)/cptkg: pyproject.toml
 	touch $(BIN)/cptkg
 
 ## make run: show 20701 and validate the example claims (the main job)
+# Half the examples are non-conforming on purpose, so validate's exit 1 is the expected answer.
 run: $(BIN)/cptkg
 	$(BIN)/cptkg show 20701
-	-$(BIN)/cptkg validate examples/claims --format human
+	$(BIN)/cptkg validate examples/claims --format human || [ $$? -eq 1 ]
 
 ## make test: lint, type-check and the whole test suite
 test: $(BIN)/cptkg
