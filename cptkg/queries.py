@@ -23,6 +23,7 @@ from typing import Any
 
 from cptkg import resources
 from cptkg.errors import InputError
+from cptkg.icd import normalise as normalise_icd10cm
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +55,6 @@ class ParamKind:
         if self.namespace is None:
             return Term("literal", value)
         return Term("uri", self.namespace + value)
-
-
-def normalise_icd10cm(code: str) -> str:
-    """ICD-10-CM as the graph writes it: upper case, dotted after the third character."""
-    code = code.strip().upper()
-    if "." not in code and len(code) > 3:
-        code = code[:3] + "." + code[3:]
-    return code
 
 
 KINDS: dict[str, ParamKind] = {

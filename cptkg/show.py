@@ -33,7 +33,6 @@ def card(code: str, store: Any = None) -> dict[str, Any]:
             "family; related codes are listed by `cptkg query related-codes --param code=20701`)"
         )
     out: dict[str, Any] = dict(summary[0])
-    out["codeSystem"] = "http://www.ama-assn.org/go/cpt"
     for key, query in SECTIONS:
         out[key] = run_named(query, {"code": notation}, store=store).as_dicts()
     out["indications"] = _group_indications(out["indications"])

@@ -16,6 +16,7 @@ def test_show_20701_json() -> None:
     data = json.loads(proc.stdout)
     assert data["notation"] == "20701"
     assert data["addOn"] is True
+    assert data["codeSystem"] == "http://www.ama-assn.org/go/cpt"
     assert data["action"] == "removal"
     assert data["descriptor"] == "Removal of drug-delivery device(s), deep (eg, subfascial)."
     related = {(r["relation"], r["notation"]) for r in data["related"]}

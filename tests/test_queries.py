@@ -156,10 +156,6 @@ def check_codes_for_place_and_specialty() -> None:
     assert rows("codes-for-place-and-specialty", pos="11", specialty="207X00000X") == []
 
 
-def check_no_rows() -> None:
-    pass
-
-
 EXPECTED = {
     "related-codes": check_related_codes,
     "codes-for-diagnosis": check_codes_for_diagnosis,
