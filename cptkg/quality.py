@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rdflib import Graph
-
-from cptkg import queries, resources
+from cptkg import queries, shapes
 from cptkg.graph import KnowledgeGraph
 
 
@@ -19,11 +17,8 @@ class Problem:
 def shape_problems(kg: KnowledgeGraph) -> list[Problem]:
     from pyshacl import validate
 
-    shapes = Graph()
-    for f in resources.files("shapes", ".ttl"):
-        if "/quality/" in str(f).replace("\\", "/") or f.name == "graph-quality.ttl":
-            shapes.parse(data=f.read_text(encoding="utf-8"), format="turtle")
-    _conforms, report, _text = validate(kg.asserted, shacl_graph=shapes, inference="none")
+    _conforms, report, _text = validate(kg.asserted, shacl_graph=shapes.shapes_in("quality"),
+                                        inference="none")
     from rdflib.namespace import SH
 
     out = []

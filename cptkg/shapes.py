@@ -13,12 +13,17 @@ from cptkg.namespaces import CPTKGSH
 
 
 @cache
-def claim_shapes() -> Graph:
+def shapes_in(folder: str) -> Graph:
+    """Every shapes/<folder>/*.ttl file (claims, quality, skos) as one graph, parsed once."""
     graph = Graph()
     for f in resources.files("shapes", ".ttl"):
-        if _in_folder(f, "claims"):
+        if _in_folder(f, folder):
             graph.parse(data=f.read_text(encoding="utf-8"), format="turtle", publicID=str(CPTKGSH))
     return graph
+
+
+def claim_shapes() -> Graph:
+    return shapes_in("claims")
 
 
 def _in_folder(traversable: object, name: str) -> bool:

@@ -3,6 +3,8 @@ OntoPortal). Built from the inferred graph by graph walks, not kept by hand."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
@@ -10,16 +12,10 @@ from cptkg.export import canonical_turtle
 from cptkg.graph import KnowledgeGraph
 from cptkg.namespaces import CPTKG, bind_all
 
-# Relations between concepts that SKOS tools should show, each declared a sub-property of
-# skos:related (associative links); the crosswalk is a mapping across schemes.
-ASSOCIATIVE = (
-    CPTKG.relatedCode, CPTKG.removalCounterpart, CPTKG.insertionCounterpart, CPTKG.seeAlso,
-    CPTKG.standaloneAlternative, CPTKG.acceptablePrimary, CPTKG.acceptsAddOn, CPTKG.primaryContext,
-    CPTKG.notReportedWith, CPTKG.pumpRemovalCodedAs, CPTKG.typicalPlaceOfService,
-    CPTKG.typicalSpecialty, CPTKG.indication, CPTKG.evidencedBy, CPTKG.evidences,
-    CPTKG.requiresDocumentation,
-)
-MAPPING = {CPTKG.crosswalksTo: SKOS.relatedMatch}
+# A cptkg relation the graph declares a sub-property of one of these is a mapping across
+# schemes (the Medicare-to-NUCC crosswalk); every other relation between two concepts is
+# associative (skos:related). Which relations there are comes from the graph, not from a list.
+MAPPINGS = (SKOS.relatedMatch, SKOS.closeMatch, SKOS.exactMatch, SKOS.broadMatch, SKOS.narrowMatch)
 CONCEPT_LITERALS = (SKOS.notation, SKOS.prefLabel, SKOS.altLabel, SKOS.definition,
                     CPTKG.descriptor)
 SCHEME_METADATA = (DCTERMS.title, DCTERMS.description, DCTERMS.creator, DCTERMS.license,
@@ -58,23 +54,19 @@ def skos_graph(kg: KnowledgeGraph) -> Graph:
             out.add((concept, DCTERMS.source, o))
         for o in source.objects(concept, CPTKG.codeSystem):
             out.add((concept, CPTKG.codeSystem, o))
-        for p in ASSOCIATIVE:
-            for o in source.objects(concept, p):
-                if o in concepts and o != concept:
-                    out.add((concept, p, o))
-                    # Materialised: SKOS tools do not reason over sub-properties.
-                    out.add((concept, SKOS.related, o))
-                    out.add((o, SKOS.related, concept))
-        for p, skos_p in MAPPING.items():
-            for o in source.objects(concept, p):
-                if o in concepts:
-                    out.add((concept, p, o))
-                    out.add((concept, skos_p, o))
-                    out.add((o, skos_p, concept))
-    for p in ASSOCIATIVE:
-        _declare(out, source, p, SKOS.related)
-    for p, skos_p in MAPPING.items():
-        _declare(out, source, p, skos_p)
+    declared: dict[Any, Any] = {}
+    for concept in concepts:
+        for prop, o in source.predicate_objects(concept):
+            if o not in concepts or o == concept or not str(prop).startswith(str(CPTKG)):
+                continue
+            parent = next((m for m in MAPPINGS if (prop, RDFS.subPropertyOf, m) in source), SKOS.related)
+            declared[prop] = parent
+            out.add((concept, prop, o))
+            # Materialised, both ways: SKOS tools do not reason over sub-properties.
+            out.add((concept, parent, o))
+            out.add((o, parent, concept))
+    for prop, parent in declared.items():
+        _declare(out, source, prop, parent)
     for src in set(out.objects(None, DCTERMS.source)):
         for p in (RDF.type, DCTERMS.title, DCTERMS.description):
             for o in source.objects(src, p):

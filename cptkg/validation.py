@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 UNREADABLE = "Unreadable"
 _PROVENANCE = {RDF.subject, RDF.predicate, RDF.object, DCTERMS.source, CPTKG.quote,
                CPTKG.verification, CPTKG.side}
-_CHILD_PROPERTIES_SET = frozenset((CPTKG.item, CPTKG.diagnosis, CPTKG.careTeam, CPTKG.supportingInfo))
+_CHILD_PROPERTIES_SET = frozenset(claim_io.CHILDREN)
 _SEQUENCE = CPTKG.sequence
 _PRODUCT = CPTKG.productOrService
 

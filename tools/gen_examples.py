@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cptkg.icd import normalise as normalise_icd  # noqa: E402
+
 OUT = ROOT / "examples" / "claims"
 
 DOC_SYSTEM = "https://w3id.org/cptkg/documentation-element"
@@ -194,10 +199,6 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def dotted(code: str) -> str:
-    return code if "." in code or len(code) <= 3 else code[:3] + "." + code[3:]
-
-
 def fhir(claim_id: str, claim: dict[str, Any]) -> dict[str, Any]:
     docs = list(claim["docs"].items())
     resource: dict[str, Any] = {
@@ -292,7 +293,7 @@ def turtle(claim_id: str, claim: dict[str, Any], note: str) -> str:
         props += [f'cptkg:bodySite "{s}"' for s in item.get("bodySite", [])]
         lines.append(f"\n{c}-item-{item['sequence']} a cptkg:ClaimItem ;\n    " + " ;\n    ".join(props) + " .")
     for d in claim["diagnosis"]:
-        codes = ", ".join(f"icd10cm:{dotted(code)}" for code in as_list(d["code"]))
+        codes = ", ".join(f"icd10cm:{normalise_icd(code)}" for code in as_list(d["code"]))
         lines.append(f"\n{c}-dx-{d['sequence']} a cptkg:ClaimDiagnosis ;\n    cptkg:sequence {d['sequence']} ;\n"
                      f"    cptkg:diagnosisCode {codes} .")
     for m in claim["careTeam"]:
