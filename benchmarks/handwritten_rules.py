@@ -10,9 +10,9 @@ from typing import Any
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, SKOS, XSD
 
-from cptkg import icd
 from cptkg.claims import ClaimRecord
-from cptkg.namespaces import CPTKG, ICD10CM
+from cptkg.kg import icd10cm as icd
+from cptkg.kg.namespaces import CPTKG, ICD10CM
 
 PROCEDURE = re.compile(r"^https://w3id\.org/cptkg/(cpt/[0-9]{4}[0-9FTUM]|hcpcs/[A-V][0-9]{4})$")
 POS_IRI = re.compile(r"^https://w3id\.org/cptkg/pos/[0-9]{2}$")

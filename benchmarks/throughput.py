@@ -45,9 +45,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=500)
     args = parser.parse_args()
 
-    from cptkg import claims, icd
-    from cptkg.graph import KnowledgeGraph
-    from cptkg.validation import Validator
+    from cptkg import claims
+    from cptkg.kg import icd10cm as icd
+    from cptkg.kg.graph import KnowledgeGraph
+    from cptkg.rules.validator import Validator
 
     tmp = Path(tempfile.mkdtemp(prefix="cptkg-bench-"))
     data = tmp / "claims.ndjson"
@@ -125,7 +126,7 @@ def main() -> None:
     # Dask: 1 and 2 workers (cluster started and warmed before the clock runs)
     from dask.distributed import Client, LocalCluster
 
-    from cptkg import distributed
+    from cptkg.rules import distributed
 
     rates = {}
     reference = [(r.claim_id) for r in records]

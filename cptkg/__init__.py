@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from cptkg._version import __version__
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
-    from cptkg.graph import KnowledgeGraph
-    from cptkg.validation import ValidationReport
+    from cptkg.kg.graph import KnowledgeGraph
+    from cptkg.report.model import ValidationReport
 
 __all__ = ["KnowledgeGraph", "ValidationReport", "__version__", "query", "validate"]
 
@@ -25,11 +25,11 @@ __all__ = ["KnowledgeGraph", "ValidationReport", "__version__", "query", "valida
 def __getattr__(name: str) -> Any:
     # Lazy re-exports: `cptkg show` must not pay for pyshacl or fhir.resources imports.
     if name == "KnowledgeGraph":
-        from cptkg.graph import KnowledgeGraph
+        from cptkg.kg.graph import KnowledgeGraph
 
         return KnowledgeGraph
     if name == "ValidationReport":
-        from cptkg.validation import ValidationReport
+        from cptkg.report.model import ValidationReport
 
         return ValidationReport
     raise AttributeError(name)
@@ -37,7 +37,7 @@ def __getattr__(name: str) -> Any:
 
 def validate(*sources: Any, **options: Any) -> ValidationReport:
     """Validate claims (paths, or parsed claim graphs) and return a :class:`ValidationReport`."""
-    from cptkg.validation import validate_paths
+    from cptkg.rules.validator import validate_paths
 
     return validate_paths(*sources, **options)
 

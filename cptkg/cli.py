@@ -1,20 +1,28 @@
-"""The `cptkg` command line. Exit codes as pySHACL's: 0 conforming (warnings allowed), 1 not
-conforming, 2 bad input or runtime error (one line on stderr), 3 not implemented."""
+"""The `cptkg` command line, the top stage: arguments parsed, each command run on the stages below
+(claims read, rules run, reports written; queries, exports, the show card). Exit codes as pySHACL's:
+0 conforming (warnings allowed), 1 not conforming, 2 bad input or runtime error (one line on
+stderr), 3 not implemented. The contract is in the README and docs/ARCHITECTURE.md."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import IO, Any
 
-from cptkg import __version__
-from cptkg.errors import InputError, NotImplementedFeature
+from cptkg._version import __version__
+from cptkg.errors import InputError, NotImplementedFeature, printable
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR, EXIT_NOT_IMPLEMENTED = 0, 1, 2, 3
+ADHOC_TIMEOUT = 30.0  # seconds an ad-hoc query (--file) may run unless --timeout says otherwise
+ENDPOINT_TIMEOUT = 120.0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,8 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--endpoint", metavar="QUERY_URL", help="a SPARQL 1.1 query endpoint")
     q.add_argument("--allow-service", action="store_true",
                    help="let an ad-hoc query's SERVICE clauses reach the network")
+    q.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help=f"stop the query after this long (default: {ADHOC_TIMEOUT:g} s for --file, "
+                   f"{ENDPOINT_TIMEOUT:g} s in all for an --endpoint)")
 
-    sub.add_parser("queries", help="list the named queries with their parameters")
+    qs = sub.add_parser("queries", help="list the named queries with their parameters")
+    qs.add_argument("--all", action="store_true",
+                    help="also list the graph's quality checks (*-violation: rows are problems)")
 
     e = sub.add_parser("export", help="export the graph for other tools")
     e.add_argument("--format", required=True,
@@ -70,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     ld.add_argument("--store", required=True, metavar="GSP_URL")
     ld.add_argument("--inferred", action="store_true")
     ld.add_argument("--graph", metavar="IRI", help="a named graph (default: the default graph)")
+    ld.add_argument("--timeout", type=float, default=ENDPOINT_TIMEOUT, metavar="SECONDS",
+                    help=f"give up on a request the store has not answered in full after this long "
+                    f"(default {ENDPOINT_TIMEOUT:g} s)")
     return parser
 
 
@@ -104,15 +120,22 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_queries(args: argparse.Namespace) -> int:
-    from cptkg import queries
+    from cptkg.queries import named
 
-    lines = []
-    for name, q in sorted(queries.library().items()):
-        params = " ".join(f"--param {p.name}=<{p.kind.name}>" for p in q.parameters)
-        lines.append(f"{name} {params}".rstrip())
-        lines.append(f"    {q.description}")
-        for p in q.parameters:
-            lines.append(f"    {p.name}: {p.doc}")
+    def listing(named: dict[str, Any]) -> list[str]:
+        lines = []
+        for name, q in sorted(named.items()):
+            params = " ".join(f"--param {p.name}=<{p.kind.name}>" for p in q.parameters)
+            lines.append(f"{name} {params}".rstrip())
+            lines.append(f"    {q.description}")
+            for p in q.parameters:
+                lines.append(f"    {p.name}: {p.doc}")
+        return lines
+
+    lines = listing(named.questions())
+    if args.all:
+        lines += ["", "Quality checks of the graph (each row is a problem; `make test` runs them):", ""]
+        lines += listing(named.quality_checks())
     _write("\n".join(lines), None)
     return EXIT_OK
 
@@ -121,6 +144,12 @@ def cmd_query(args: argparse.Namespace) -> int:
     from cptkg import queries
 
     params = _params(args.param)
+    if args.timeout is not None and not 0 < args.timeout <= 86400:
+        raise InputError("--timeout must be a number of seconds above 0 (at most a day)")
+    if args.endpoint:
+        from cptkg.bounded_http import check_url
+
+        check_url(args.endpoint, "--endpoint")
     if args.file and args.name:
         raise InputError("give a query NAME or --file, not both")
     if args.file:
@@ -130,9 +159,10 @@ def cmd_query(args: argparse.Namespace) -> int:
             raise InputError(f"cannot read {args.file}: {getattr(err, 'strerror', None) or err}") from None
         queries.check_query_text(text, allow_service=args.allow_service)
         named = queries.parse_header(Path(args.file).stem, text)
-        result = queries.run_text(text, named.bind(params), endpoint=args.endpoint)
+        result = queries.run_text(text, named.bind(params), endpoint=args.endpoint,
+                                  timeout=args.timeout or (ENDPOINT_TIMEOUT if args.endpoint else ADHOC_TIMEOUT))
     elif args.name:
-        result = queries.run_named(args.name, params, endpoint=args.endpoint)
+        result = queries.run_named(args.name, params, endpoint=args.endpoint, timeout=args.timeout)
     else:
         raise InputError("give a query NAME (see `cptkg queries`) or --file QUERY.rq")
     render = {"table": result.to_table, "csv": result.to_csv, "json": result.to_json}[args.format]
@@ -142,36 +172,139 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from cptkg import export
-    from cptkg.graph import KnowledgeGraph
+    from cptkg.export import rdf as export
+    from cptkg.kg.graph import KnowledgeGraph
 
     kg = KnowledgeGraph.default()
     if args.format in export.RDF_FORMATS:
         text = export.export(kg.graph(inferred=args.inferred), args.format)
     elif args.format == "skos":
-        from cptkg import skos
+        from cptkg.export import skos
 
         text = skos.export_skos(kg)
     else:
-        from cptkg import fhir_export
+        from cptkg.export import fhir
 
-        text = fhir_export.export_bundle(kg)
+        text = fhir.export_bundle(kg)
     _write(text, args.output)
     return EXIT_OK
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from cptkg import store
+    from cptkg.export import store
 
-    count = store.load(args.store, inferred=args.inferred, graph_iri=args.graph)
+    if not 0 < args.timeout <= 86400:
+        raise InputError("--timeout must be a number of seconds above 0 (at most a day)")
+    count = store.load(args.store, inferred=args.inferred, graph_iri=args.graph, timeout=args.timeout)
     print(f"loaded {count} triples into {args.store}", file=sys.stderr)
     return EXIT_OK
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    from cptkg import validation
+def _count_claims(paths: list[str]) -> int:
+    """Claims to expect (NDJSON lines; one per other file), for the progress bar's ETA."""
+    from cptkg.claims import expand_paths
 
-    return validation.run_cli(args)
+    total = 0
+    for path in expand_paths(paths):
+        if path.suffix.lower() in (".ndjson", ".jsonl"):
+            with path.open("rb") as handle:
+                total += sum(1 for line in handle if line.strip())
+        else:
+            total += 1
+    return total
+
+
+def _refuse_output_over_input(output: str, paths: list[str]) -> None:
+    from cptkg.claims import expand_paths
+
+    target = Path(output).resolve()
+    given = {Path(p).resolve() for p in paths}
+    if target in given or (target.exists() and target in {p.resolve() for p in expand_paths(paths)}):
+        raise InputError(f"--output {output} is one of the inputs: it would be overwritten; write elsewhere")
+
+
+def _single_unreadable_is_an_error(reports: Iterator[Any]) -> Iterator[Any]:
+    """As without a cluster: when the only claim given cannot be read, that is bad input (exit 2)."""
+    first = next(reports, None)
+    second = next(reports, None)
+    if first is not None and second is None and len(first.results) == 1 and first.results[0].rule == "Unreadable":
+        raise InputError(first.results[0].message)
+    yield from (r for r in (first, second) if r is not None)
+    yield from reports
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from cptkg.report.model import ClaimReport
+    from cptkg.report.progress import Progress
+    from cptkg.report.writers import WRITERS
+
+    if args.workers < 0:
+        raise InputError("--workers must be 0 (no cluster) or a positive number of processes")
+    cpus = os.cpu_count() or 1
+    if args.workers > cpus:
+        log.warning("--workers %d is more than the %d CPUs here: using %d", args.workers, cpus, cpus)
+        args.workers = cpus
+    if args.batch_size < 1:
+        raise InputError("--batch-size must be at least 1")
+    if args.output:
+        _refuse_output_over_input(args.output, args.paths)
+    out: IO[str] = io.StringIO() if args.output else sys.stdout
+    progress = Progress(total=_count_claims(args.paths) if sys.stderr.isatty() else None)
+    writer = WRITERS[args.format](out)
+    conforms = True
+    cluster = client = None
+    try:
+        reports: Iterator[ClaimReport]
+        if args.workers or args.scheduler:
+            from cptkg.claims import expand_paths
+            from cptkg.rules import distributed
+
+            if args.format == "turtle":
+                raise InputError("--format turtle is not available with --workers or --scheduler")
+            expand_paths(args.paths)  # missing paths fail before a cluster starts
+            client, cluster = distributed.client_for(args.workers, args.scheduler)
+            reports = _single_unreadable_is_an_error(distributed.run(args.paths, client, batch_size=args.batch_size))
+        else:
+            from cptkg.claims import read_paths
+            from cptkg.rules.validator import Validator
+
+            records = read_paths(args.paths)
+            first = next(records, None)
+            second = next(records, None)
+            if first is not None and second is None and first.error is not None:
+                raise InputError(first.error)  # the only input, unreadable: exit 2 and its reason
+
+            def all_records() -> Iterator[Any]:
+                yield from (r for r in (first, second) if r is not None)
+                yield from records
+
+            reports = Validator().validate(all_records(), args.batch_size)
+        for claim_report in reports:
+            conforms = conforms and claim_report.conforms
+            try:
+                writer.claim(claim_report)
+            except BrokenPipeError:
+                # The reader went away: "all conform" may be said only if every claim so far did.
+                with contextlib.suppress(OSError):
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                print("cptkg: output closed before the run ended", file=sys.stderr)
+                return EXIT_OK if conforms else EXIT_ERROR
+            progress.step()
+    finally:
+        progress.close()
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    writer.close(conforms)
+    if args.output:
+        assert isinstance(out, io.StringIO)
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(out.getvalue())
+        except OSError as err:
+            raise InputError(f"cannot write {args.output}: {err.strerror}") from None
+    return EXIT_OK if conforms else EXIT_NONCONFORMING
 
 
 COMMANDS = {
@@ -205,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as err:
         if debug:
             raise
-        print(f"cptkg: error: {err}", file=sys.stderr)
+        print(f"cptkg: error: {printable(str(err))}", file=sys.stderr)
         return EXIT_ERROR
     except NotImplementedFeature as err:
         print(f"cptkg: not implemented: {err}", file=sys.stderr)
@@ -214,11 +347,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("cptkg: interrupted", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
+        # The reader went away (`| head`). Later writes to stdout would fail again at exit.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as err:  # the last line of defence: one line, no traceback
         if debug:
             raise
-        print(f"cptkg: internal error: {type(err).__name__}: {err} (run with --debug for the "
+        print(f"cptkg: internal error: {type(err).__name__}: {printable(str(err))} (run with --debug for the "
               "traceback, and please report it)", file=sys.stderr)
         return EXIT_ERROR
 

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session")
 def kg():
-    from cptkg.graph import KnowledgeGraph
+    from cptkg.kg.graph import KnowledgeGraph
 
     return KnowledgeGraph.default()
 

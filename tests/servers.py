@@ -87,3 +87,58 @@ class Listener:
         self._stop.set()
         self._thread.join(timeout=5)
         self.sock.close()
+
+
+class TrickleServer:
+    """An HTTP server on 127.0.0.1 that misbehaves on purpose, within bounds: ``mode="trickle"``
+    answers 200 and then one byte every ``interval`` seconds (at most ``limit`` bytes);
+    ``mode="huge"`` sends ``limit`` bytes of JSON-looking data as fast as it can. It stops itself
+    after ``lifetime`` seconds."""
+
+    def __init__(self, mode: str, *, interval: float = 1.0, limit: int = 60, lifetime: float = 60.0) -> None:
+        import http.server
+
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.end_headers()
+                started = time.monotonic()
+                try:
+                    if mode == "trickle":
+                        for _ in range(limit):
+                            if outer._stop.is_set() or time.monotonic() - started > lifetime:
+                                return
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                            time.sleep(interval)
+                    else:
+                        block = b" " * (1 << 20)
+                        for _ in range(limit):
+                            if outer._stop.is_set():
+                                return
+                            self.wfile.write(block)
+                except OSError:
+                    return
+
+            do_PUT = do_POST
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._stop = threading.Event()
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)

@@ -87,7 +87,7 @@ def test_import_prints_nothing() -> None:
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-c", "import cptkg, cptkg.cli, cptkg.graph"],
+    proc = subprocess.run([sys.executable, "-c", "import cptkg, cptkg.cli, cptkg.kg.graph"],
                           capture_output=True, text=True, env=os.environ.copy())
     assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from cptkg import distributed
 from cptkg.claims import read_paths
-from cptkg.validation import Validator
+from cptkg.rules import distributed
+from cptkg.rules.validator import Validator
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +56,7 @@ def test_same_reports_in_input_order(cluster, tmp_path: Path) -> None:
     (tmp_path / "one.ttl").write_text((EXAMPLES / "place-of-service_XFAIL.ttl").read_text())
     inputs = [path, tmp_path / "one.ttl"]
     got = list(distributed.run(inputs, cluster, lines_per_partition=40))
-    expected = [report for report, _ in Validator().validate(read_paths(inputs))]
+    expected = [report for report in Validator().validate(read_paths(inputs))]
     assert [r.claim for r in got] == [*ids, "https://example.org/claims/place-of-service_XFAIL"]
     assert [(r.claim, r.results) for r in got] == [(r.claim, r.results) for r in expected]
     assert [r.position for r in got] == list(range(len(ids) + 1))
@@ -94,8 +94,44 @@ def test_cli_local_workers_and_bad_scheduler(tmp_path: Path) -> None:
 
     path = tmp_path / "claims.ndjson"
     ids = write_ndjson(path, 60)
-    proc = run_cli("validate", str(path), "--workers", "2", "--format", "jsonl")
+    proc = run_cli("validate", str(path), "--workers", "1000", "--format", "jsonl")
     assert [json.loads(line)["claim"] for line in proc.stdout.splitlines()] == ids
+    # --workers is capped at the CPU count, with one line saying so (not hundreds of processes).
+    cpus = os.cpu_count() or 1
+    assert proc.stderr.strip().splitlines() == [f"cptkg: --workers 1000 is more than the {cpus} CPUs here: "
+                                                f"using {cpus}"]
     bad = run_cli("validate", str(path), "--scheduler", "tcp://127.0.0.1:9", "--format", "json")
     assert bad.returncode == 2 and "cannot reach the Dask scheduler" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_bad_input_under_dask_reads_as_without(cluster, tmp_path: Path) -> None:
+    """The same exit code and one line with and without a cluster; no Dask tracebacks."""
+    from tests.conftest import run_cli
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"resourceType": "Claim", ')
+    alone = run_cli("validate", str(broken))
+    on_dask = run_cli("validate", str(broken), "--scheduler", cluster.scheduler.address)
+    assert alone.returncode == on_dask.returncode == 2
+    assert alone.stderr == on_dask.stderr and len(on_dask.stderr.strip().splitlines()) == 1
+    mixed = tmp_path / "mixed.ndjson"
+    good = (EXAMPLES / "place-of-service_PASS.json").read_text().replace("\n", " ")
+    mixed.write_text("\n".join([good, '{"resourceType": "Claim", "id": "x", "item": 5}', "[1, 2",
+                                 good.replace('"value": 1', '"value": ' + "7" * 5000)]) + "\n")
+    proc = run_cli("validate", str(mixed), "--scheduler", cluster.scheduler.address, "--format", "json")
+    assert proc.returncode == 1 and proc.stderr == "", proc.stderr
+    verdicts = [c["conforms"] for c in json.loads(proc.stdout)["claims"]]
+    assert verdicts == [True, False, False, False]
+
+
+def test_a_failing_partition_is_reported_not_raised(monkeypatch) -> None:
+    def broken(partition, batch_size):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(distributed, "_validate_partition", broken)
+    part = distributed.Partition(3, "claims.ndjson", b"{}\n", True, first_line=41)
+    (report,) = distributed.validate_partition(part)
+    (result,) = report["results"]
+    assert report["claim"] == "claims.ndjson:41"
+    assert result["rule"] == "Unreadable" and "disk on fire" in result["message"]

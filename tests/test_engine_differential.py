@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from cptkg import claims, engine, shapes
-from cptkg.fhir_claims import claim_record
-from cptkg.validation import Validator
+from cptkg import claims
+from cptkg.claims.fhir import claim_record
+from cptkg.rules import catalog as shapes
+from cptkg.rules import compiler as engine
+from cptkg.rules.validator import Validator
 from tests.strategies import claim_batches
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "claims"

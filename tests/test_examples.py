@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cptkg import shapes
-from cptkg.validation import ValidationReport, validate_paths
+from cptkg.report.model import ValidationReport
+from cptkg.rules import catalog as shapes
+from cptkg.rules.validator import validate_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "claims"

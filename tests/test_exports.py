@@ -13,8 +13,11 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, SKOS
 
-from cptkg import export, fhir_export, shapes, skos
-from cptkg.namespaces import CPT, CPTKG
+from cptkg.export import fhir as fhir_export
+from cptkg.export import rdf as export
+from cptkg.export import skos
+from cptkg.kg import resources
+from cptkg.kg.namespaces import CPT, CPTKG
 from tests.conftest import run_cli
 
 FORMATS = {"turtle": ("turtle", pyoxigraph.RdfFormat.TURTLE),
@@ -56,7 +59,7 @@ def test_jsonld_context_is_inline(exported) -> None:
     doc = json.loads(exported[("jsonld", False)])
     assert isinstance(doc["@context"], dict)
     assert doc["@context"]["cpt"] == "https://w3id.org/cptkg/cpt/"
-    from cptkg.safe_rdf import remote_contexts
+    from cptkg.claims.safe_parse import remote_contexts
 
     assert remote_contexts(doc) == []  # nothing a consumer would fetch
 
@@ -82,7 +85,7 @@ def skos_export(kg) -> Graph:
 def test_skos_export_conforms_to_the_profile(skos_export) -> None:
     from pyshacl import validate
 
-    profile = shapes.shapes_in("skos")
+    profile = resources.shapes_in("skos")
     assert len(profile) > 20
     conforms, _report, text = validate(skos_export, shacl_graph=profile, inference="none")
     assert conforms, text[:3000]
@@ -95,7 +98,7 @@ def test_skos_profile_catches_a_defect(skos_export) -> None:
     for t in skos_export:
         broken.add(t)
     broken.remove((CPT["20701"], SKOS.prefLabel, None))
-    profile = shapes.shapes_in("skos")
+    profile = resources.shapes_in("skos")
     conforms, report, _ = validate(broken, shacl_graph=profile, inference="none")
     assert not conforms
     from rdflib.namespace import SH

@@ -9,7 +9,7 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
-from cptkg.namespaces import CPT, CPTKG, CPTKGD, ICD10CM, MSPEC, NUCC, POS
+from cptkg.kg.namespaces import CPT, CPTKG, CPTKGD, ICD10CM, MSPEC, NUCC, POS
 
 # REFERENCE.md section 1: code, action, site, pair.
 FAMILY = {
@@ -180,7 +180,7 @@ def test_every_referenced_icd10cm_node_is_described(kg) -> None:
     ("other-cause", set()),
 ])
 def test_indication_families(kg, indication: str, families: set[str]) -> None:
-    from cptkg.namespaces import IND
+    from cptkg.kg.namespaces import IND
 
     found = {str(o).rsplit("/", 1)[1] for o in kg.asserted.objects(IND[indication],
                                                                    CPTKG.evidencedBy)}

@@ -8,11 +8,11 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cptkg import claims
-from cptkg.validation import Validator
+from cptkg.rules.validator import Validator
 from tests.conftest import ROOT, run_cli
 from tests.servers import Listener
 from tests.strategies import any_json_line
@@ -70,9 +70,8 @@ def test_owl_imports_are_never_followed(tmp_path: Path, listener: Listener) -> N
         f"<http://www.w3.org/2002/07/owl#imports> <{listener.url}/ontology.ttl> .\n")
     path = tmp_path / "imports.ttl"
     path.write_text(text)
-    proc = run_cli("validate", str(path), "--format", "json")
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["conforms"] is True
+    # An ontology statement on a claim is not claim data: the claim is refused, and nothing fetched.
+    assert "not claim data" in one_line(run_cli("validate", str(path), "--format", "json"))
 
 
 def test_service_clause_is_refused(tmp_path: Path, listener: Listener) -> None:
@@ -178,7 +177,7 @@ def validator() -> Validator:
 def test_fuzz_every_line_reported_exactly_once(tmp_path: Path, validator: Validator, lines: list[str]) -> None:
     path = tmp_path / "fuzz.ndjson"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    reports = [r for r, _ in validator.validate(claims.read_paths([path]))]
+    reports = [r for r in validator.validate(claims.read_paths([path]))]
     # A line is one claim, or (a Bundle) several; every non-blank line yields at least one report,
     # and reports come in line order.
     origins = [int(r.origin.rsplit(":", 1)[1].split("#")[0]) for r in reports]
@@ -202,7 +201,344 @@ def test_fuzz_findings_stay_fixed(tmp_path: Path, validator: Validator) -> None:
     cases.append(nan)
     path = tmp_path / "found.ndjson"
     path.write_text("\n".join(json.dumps(c) for c in cases) + "\n")
-    reports = [r for r, _ in validator.validate(claims.read_paths([path]))]
+    reports = [r for r in validator.validate(claims.read_paths([path]))]
     assert len(reports) == len(cases)
     for report in reports[:3]:
         assert report.results[0].rule == "Unreadable" and "empty entry" in report.results[0].message
+
+
+# ---------------------------------------------------------------- a claim cannot change its own verdict
+
+EXAMPLES = ROOT / "examples" / "claims"
+BAD_TTL = EXAMPLES / "place-of-service_XFAIL.ttl"  # 20701 at place of service 11: one Violation
+EX = "@prefix ex: <https://example.org/claims/> ."
+
+
+def _reports(validator: Validator, *paths: Path) -> list:
+    return list(validator.validate(claims.read_paths(list(paths))))
+
+
+def _rules(report) -> list[str]:
+    return [r.rule for r in report.results]
+
+
+def test_claims_in_our_namespace_are_unreadable_not_dropped(tmp_path: Path, validator: Validator) -> None:
+    ours = tmp_path / "ours.ttl"
+    ours.write_text(BAD_TTL.read_text().replace(EX, "@prefix ex: <https://w3id.org/cptkg/claims/> ."))
+    based = tmp_path / "based.ttl"
+    based.write_text(BAD_TTL.read_text().replace(EX, "@base <https://w3id.org/cptkg/> .\n@prefix ex: <claims/> ."))
+    from rdflib import Graph
+
+    expanded = json.loads(Graph().parse(BAD_TTL).serialize(format="json-ld"))
+    text = json.dumps(expanded).replace("https://example.org/claims/", "claims/")
+    jsonld = tmp_path / "based.jsonld"
+    jsonld.write_text(json.dumps({"@context": {"@base": "https://w3id.org/cptkg/"}, "@graph": json.loads(text)}))
+    for path in (ours, based, jsonld):
+        (report,) = _reports(validator, path)
+        assert _rules(report) == ["Unreadable"] and not report.conforms, path.name
+        assert "cptkg's namespace" in report.results[0].message
+    assert "cptkg's namespace" in one_line(run_cli("validate", str(based)))
+
+
+def test_claims_cannot_define_codes_or_classes(tmp_path: Path, validator: Validator) -> None:
+    source = EXAMPLES / "diagnosis-code-valid_XFAIL.ttl"  # T84.7 is a category, not billable
+    (expected,) = _reports(validator, source)
+    assert "DiagnosisCodeValid" in _rules(expected)
+    # Facts about codes and class axioms in the file never reach the rules: the same results.
+    extra = tmp_path / "extra.ttl"
+    extra.write_text(source.read_text() + (
+        "\n<https://w3id.org/cptkg/icd10cm/T84.7> a cptkg:BillableICD10CMCode ;\n"
+        "    <http://www.w3.org/2004/02/skos/core#broader> <https://w3id.org/cptkg/icd10cm/T84.5> .\n"
+        "<http://www.w3.org/2004/02/skos/core#Concept> <http://www.w3.org/2000/01/rdf-schema#subClassOf> "
+        "cptkg:ClaimItem .\n"
+        "cpt:20701 cptkg:typicalPlaceOfService pos:11 .\n"))
+    (report,) = _reports(validator, extra)
+    assert [(r.rule, r.focus, r.message) for r in report.results] == [
+        (r.rule, r.focus, r.message) for r in expected.results]
+    # Statements on the claim's own nodes that would change what the rules read: refused.
+    for attack in ("ex:diagnosis-code-valid_XFAIL-dx-2 a cptkg:BillableICD10CMCode .",
+                   "ex:diagnosis-code-valid_XFAIL-dx-2 <http://www.w3.org/2004/02/skos/core#broader> "
+                   "<https://w3id.org/cptkg/icd10cm/T84.5> .",
+                   "ex:diagnosis-code-valid_XFAIL-item-1 cptkg:typicalPlaceOfService pos:11 .",
+                   "ex:diagnosis-code-valid_XFAIL a <http://www.w3.org/2002/07/owl#Class> ."):
+        path = tmp_path / "attack.ttl"
+        path.write_text(source.read_text() + "\n" + attack + "\n")
+        (report,) = _reports(validator, path)
+        assert _rules(report) == ["Unreadable"], attack
+        assert "not claim data" in report.results[0].message
+
+
+def test_violations_cannot_be_moved_to_a_decoy(tmp_path: Path, validator: Validator) -> None:
+    decoy = "\nex:decoy a cptkg:Claim ; cptkg:item ex:place-of-service_XFAIL-item-2 .\n"
+    same_file = tmp_path / "decoy.ttl"
+    same_file.write_text(BAD_TTL.read_text() + decoy)
+    reports = _reports(validator, same_file)
+    assert [r.claim.rsplit("/", 1)[-1] for r in reports] == ["decoy", "place-of-service_XFAIL"]
+    for report in reports:
+        assert _rules(report) == ["Unreadable"] and "listed by another claim" in report.results[0].message
+    # Across files whose paths share the text before a colon: each file is judged alone.
+    (tmp_path / "x:1").mkdir()
+    (tmp_path / "x:2").mkdir()
+    (tmp_path / "x:1" / "bad.ttl").write_text(BAD_TTL.read_text())
+    (tmp_path / "x:2" / "decoy.ttl").write_text(BAD_TTL.read_text().split("\n\n")[0] + decoy)
+    bad, other = _reports(validator, tmp_path / "x:1", tmp_path / "x:2")
+    assert not bad.conforms and "PlaceOfServiceAllowed" in _rules(bad)
+    assert "PlaceOfServiceAllowed" not in _rules(other)
+
+
+@pytest.mark.parametrize("text", [
+    'SELECT * WHERE {{ ?s ?p "\\u0022 }} SERVICE <{url}/a> {{ ?s ?p ?o }} {{ \\u0022" }}',
+    'SELECT * WHERE {{ ?s ?p ?o . \\u0053ERVICE <{url}/b> {{ ?s ?p ?x }} }}',
+    'SELECT * WHERE {{ ?s ?p ?o }} # "\nSELECT * WHERE {{ SERVICE <{url}/c> {{ ?s ?p ?o }} }}',
+    'SELECT * WHERE {{ ?s ?p ?o OPTIONAL {{#x\n sErViCe\t<{url}/d> {{ ?s ?p ?x }} }} }}',
+    'SELECT * WHERE {{ BIND("\\u0022" AS ?q) }}SERVICE<{url}/e>{{}}',
+])
+def test_service_guard_cannot_be_bypassed(tmp_path: Path, listener: Listener, text: str) -> None:
+    query = tmp_path / "q.rq"
+    query.write_text(text.format(url=listener.url))
+    proc = run_cli("query", "--file", str(query))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "SERVICE" in proc.stderr or "not a SPARQL query" in proc.stderr
+
+
+def test_closure_cache_is_verified(tmp_path: Path, monkeypatch) -> None:
+    from cptkg.kg import reasoning, resources
+    from cptkg.kg.graph import KnowledgeGraph
+
+    digest = resources.ontology_digest()
+    monkeypatch.setenv("CPTKG_CACHE_DIR", str(tmp_path))
+    good = KnowledgeGraph.default().closure
+    path = reasoning.closure_cache_path(digest, "owlrl")
+    path.write_bytes(good)
+    assert reasoning.read_verified(path, digest) == good
+    forged = b"<https://w3id.org/cptkg/cpt/20701> <https://w3id.org/cptkg/ontology#typicalPlaceOfService> " \
+             b"<https://w3id.org/cptkg/pos/11> .\n"
+    for damaged in (b"", good[: len(good) // 2], good + forged, good.replace(b"pos/21>", b"pos/11>", 1)):
+        path.write_bytes(damaged)
+        assert reasoning.read_verified(path, digest) is None
+    path.write_bytes(good)
+    assert reasoning.read_verified(path, "another-ontology") is None
+    # End to end: an edited cache is recomputed with one line on stderr; the verdict stands.
+    path.write_bytes(good + forged)
+    proc = run_cli("validate", str(EXAMPLES / "place-of-service_XFAIL.json"), env={"CPTKG_CACHE_DIR": str(tmp_path)})
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.count("does not match its digest") == 1 and "Traceback" not in proc.stderr
+    assert reasoning.read_verified(path, digest) == good
+
+
+def test_closure_cache_write_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> None:
+    from cptkg.kg import reasoning
+
+    monkeypatch.setenv("CPTKG_CACHE_DIR", str(tmp_path))
+
+    def full_disk(_fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(reasoning.os, "fsync", full_disk)
+    assert reasoning.write_closure_cache(b"# x\n", "d" * 64, "owlrl") is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_one_hostile_claim_never_sinks_a_run(tmp_path: Path, validator: Validator) -> None:
+    good = json.loads(GOOD.read_text())
+    huge = json.dumps(good).replace('"quantity": {"value": 1}', '"quantity": {"value": ' + "9" * 5000 + "}")
+    surrogate = json.dumps(dict(good, id="lone-\ud800-surrogate"))
+    ndjson = tmp_path / "mixed.ndjson"
+    ndjson.write_text("\n".join([json.dumps(good), huge, surrogate, json.dumps(dict(good, id="last"))]) + "\n")
+    turtle = tmp_path / "mixed.ttl"
+    turtle.write_text(BAD_TTL.read_text() + (
+        '\nex:literal-line a cptkg:Claim ; cptkg:item "not a line" .\n'
+        "ex:spaced a cptkg:Claim ; cptkg:item <https://example.org/a line> .\n"
+        "<https://example.org/a line> cptkg:sequence 1 ; cptkg:productOrService cpt:20701 ;\n"
+        '    cptkg:bodySite "\\uD800" .\n'))
+    xml = tmp_path / "xinclude.rdf"
+    xml.write_text('<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+                   'xmlns:xi="http://www.w3.org/2001/XInclude"><rdf:Description rdf:about="https://example.org/c">'
+                   '<xi:include href="/etc/passwd" parse="text"/></rdf:Description></rdf:RDF>')
+    reports = _reports(validator, ndjson, turtle, xml)
+    assert len(reports) == 4 + 3 + 1
+    first, big, lone, last = reports[:4]
+    assert first.conforms and last.conforms and last.claim == "last"
+    assert _rules(big) == ["Unreadable"] and "digits" in big.results[0].message
+    assert _rules(lone) == ["Unreadable"]
+    literal, bad, spaced = reports[4:7]
+    assert "PlaceOfServiceAllowed" in _rules(bad)
+    assert _rules(literal) == ["Unreadable"] and "literal" in literal.results[0].message
+    assert _rules(spaced) == ["Unreadable"]
+    assert _rules(reports[7]) == ["Unreadable"] and "passwd" not in reports[7].results[0].message.replace(
+        "/etc/passwd", "")
+    proc = run_cli("validate", str(ndjson), str(turtle), str(xml), "--format", "json")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert len(json.loads(proc.stdout)["claims"]) == 8
+
+
+def test_inputs_must_be_regular_files_inside_the_folder(tmp_path: Path) -> None:
+    assert "not a regular file" in one_line(run_cli("validate", "/dev/zero"))
+    folder = tmp_path / "claims"
+    folder.mkdir()
+    (folder / "good.json").write_text(GOOD.read_text())
+    secret = tmp_path / "secret.ttl"
+    secret.write_text("root:x:0:0:TOP-SECRET\n")
+    (folder / "x.ttl").symlink_to(secret)
+    proc = run_cli("validate", str(folder))
+    assert "symbolic link out of the folder" in one_line(proc) and "TOP-SECRET" not in proc.stderr + proc.stdout
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    assert "not a regular file" in one_line(run_cli("validate", str(fifo)))
+
+
+def test_long_ndjson_line_is_bounded(tmp_path: Path) -> None:
+    from cptkg.claims.fhir import MAX_LINE_BYTES
+
+    path = tmp_path / "long.ndjson"
+    with path.open("wb") as out:
+        out.write(b'{"resourceType": "Claim", "id": "' + b"x" * (MAX_LINE_BYTES + 1000) + b'"}\n')
+        out.write(GOOD.read_text().replace("\n", " ").encode() + b"\n")
+    records = list(claims.read_paths([path]))
+    assert len(records) == 2 and "longer than" in (records[0].error or "") and records[1].readable
+
+
+def test_many_prefixes_are_refused_quickly(tmp_path: Path) -> None:
+    path = tmp_path / "prefixes.ttl"
+    path.write_text("".join(f"@prefix p{i}: <https://example.org/{i}/> .\n" for i in range(20_000)))
+    (record,) = claims.read_paths([path])
+    assert "prefix declarations" in (record.error or "")
+
+
+def test_ad_hoc_queries_have_a_time_limit(tmp_path: Path) -> None:
+    import time
+
+    query = tmp_path / "cartesian.rq"
+    query.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }")
+    started = time.monotonic()
+    line = one_line(run_cli("query", "--file", str(query), "--timeout", "2"))
+    assert "longer than 2 s" in line and time.monotonic() - started < 60
+    path_query = tmp_path / "paths.rq"
+    path_query.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?a (<urn:p>|!<urn:p>)* ?b . ?c ?d ?e }")
+    assert "longer than 1 s" in one_line(run_cli("query", "--file", str(path_query), "--timeout", "1"))
+
+
+def test_endpoints_have_a_deadline_and_a_size_cap(tmp_path: Path) -> None:
+    import time
+
+    from tests.servers import TrickleServer
+
+    slow = TrickleServer("trickle", interval=1.0, limit=120)
+    try:
+        started = time.monotonic()
+        line = one_line(run_cli("query", "addon-codes", "--endpoint", slow.url + "/query", "--timeout", "3"))
+        assert "within 3 s" in line and time.monotonic() - started < 60
+        started = time.monotonic()
+        line = one_line(run_cli("load", "--store", slow.url + "/store", "--timeout", "3"))
+        assert "store" in line and "within 3 s" in line and time.monotonic() - started < 60
+    finally:
+        slow.close()
+    huge = TrickleServer("huge", limit=300)
+    try:
+        line = one_line(run_cli("query", "addon-codes", "--endpoint", huge.url + "/query"))
+        assert "more than" in line and "MiB" in line
+    finally:
+        huge.close()
+    assert "http(s)" in one_line(run_cli("query", "addon-codes", "--endpoint", "file:///etc/passwd"))
+
+
+def test_exit_codes_cannot_mislead(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    copy = tmp_path / "claim.json"
+    copy.write_text(GOOD.read_text())
+    assert "one of the inputs" in one_line(run_cli("validate", str(copy), "--output", str(copy)))
+    assert copy.read_text() == GOOD.read_text()
+    assert "empty path" in one_line(run_cli("validate", ""))
+    with pytest.raises(Exception, match="needs claims"):
+        import cptkg
+
+        cptkg.validate()
+    # A reader that goes away early: exit 2 when a claim written did not conform, never 0.
+    many = tmp_path / "many.ndjson"
+    bad = json.loads((EXAMPLES / "place-of-service_XFAIL.json").read_text())
+    many.write_text("\n".join(json.dumps(dict(bad, id=f"c{i}")) for i in range(3000)) + "\n")
+    proc = subprocess.Popen([sys.executable, "-m", "cptkg", "validate", str(many)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=ROOT)
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    proc.stdout.close()
+    proc.wait(timeout=600)
+    assert proc.returncode == 2
+
+
+def test_control_characters_are_escaped_in_human_output(tmp_path: Path) -> None:
+    name = tmp_path / "x\x1b]0;title\x07.ndjson"
+    name.write_text(GOOD.read_text().replace("\n", " ") + "\n" + json.dumps({"resourceType": "Evil\x1b[2J\r"}) + "\n")
+    proc = run_cli("validate", str(name))
+    assert proc.returncode == 1, proc.stderr
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout and "\r" not in proc.stdout
+    assert "Evil\\x1b[2J\\x0d" in proc.stdout and "x\\x1b]0;title\\x07.ndjson" in proc.stdout
+
+
+# Terms an attacker would reach for: codes the rules look up, the classes they target, and the
+# properties of the rule facts and the code hierarchy.
+_CODE_TERMS = ["cpt/20701", "cpt/20700", "cpt/27301", "cpt/99213", "icd10cm/T84.7", "icd10cm/T84.7XXA",
+               "icd10cm/T85.735A", "icd10cm/T84.5", "pos/11", "pos/21", "nucc/207X00000X", "nucc/208200000X"]
+_CLASS_TERMS = ["ontology#ClaimItem", "ontology#Claim", "ontology#ClaimDiagnosis", "ontology#BillableICD10CMCode",
+                "ontology#AddOnCode", "ontology#ICD10CMCode"]
+_PROPERTY_TERMS = ["http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2000/01/rdf-schema#subClassOf",
+                   "http://www.w3.org/2004/02/skos/core#broader", "http://www.w3.org/2002/07/owl#sameAs",
+                   "https://w3id.org/cptkg/ontology#typicalPlaceOfService",
+                   "https://w3id.org/cptkg/ontology#acceptablePrimary",
+                   "https://w3id.org/cptkg/ontology#excludedWith"]
+
+
+def _iri(term: str):
+    from rdflib import URIRef
+
+    return URIRef(term if term.startswith("http") else "https://w3id.org/cptkg/" + term)
+
+
+@st.composite
+def extra_triples(draw):
+    from rdflib import URIRef
+
+    nodes = st.sampled_from(_CODE_TERMS + _CLASS_TERMS + ["http://www.w3.org/2004/02/skos/core#Concept"])
+    return [(_iri(draw(nodes)), URIRef(draw(st.sampled_from(_PROPERTY_TERMS))), _iri(draw(nodes)))
+            for _ in range(draw(st.integers(1, 6)))]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.lists(__import__("tests.strategies", fromlist=["fhir_claims"]).fhir_claims(), min_size=1, max_size=3,
+                unique_by=lambda c: len(c["item"])),
+       extra_triples())
+def test_extra_triples_about_codes_and_classes_change_nothing(validator: Validator, resources, extra) -> None:
+    """Whatever a claim file says about codes and classes, its claims get the results they get
+    without it; a code the file declares a claim is refused as one, never judged."""
+    from rdflib import Graph
+
+    from cptkg.claims.fhir import claim_record
+    from cptkg.claims.rdf import claims_from_graph
+
+    plain = Graph()
+    for index, resource in enumerate(resources):
+        record = claim_record(dict(resource, id=f"c{index}"), "generated")
+        assume(record.readable)
+        for triple in record.triples:
+            plain.add(triple)
+    attacked = Graph()
+    for triple in [*plain, *extra]:
+        attacked.add(triple)
+
+    def results(graph: Graph) -> list:
+        records = list(claims_from_graph(graph, "generated"))
+        for position, record in enumerate(records):
+            record.position, record.source = position, "generated"
+        return [(r.claim, [(x.rule, x.focus, x.value, x.message) for x in r.results])
+                for r in validator.validate(records)]
+
+    expected = dict(results(plain))
+    got = dict(results(attacked))
+    assert {claim: got[claim] for claim in expected} == expected  # every claim's results unchanged
+    for claim in set(got) - set(expected):
+        # A code or class the extra triples make look like a claim is refused, never judged.
+        (rule, _focus, _value, message), = got[claim]
+        assert rule == "Unreadable" and "cptkg's namespace" in message, (claim, message)

@@ -7,9 +7,10 @@ import pytest
 from rdflib import Graph, Literal
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
-from cptkg import export, quality, resources
-from cptkg.graph import KnowledgeGraph
-from cptkg.namespaces import CPT, CPTKG, STMT
+from cptkg.export import rdf as export
+from cptkg.kg import quality, resources
+from cptkg.kg.graph import KnowledgeGraph
+from cptkg.kg.namespaces import CPT, CPTKG, STMT
 
 
 def test_quality_shapes_pass(kg) -> None:

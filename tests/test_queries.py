@@ -236,6 +236,12 @@ def test_cli_queries_lists_them() -> None:
     assert proc.returncode == 0
     assert "related-codes --param code=<cpt>" in proc.stdout
     assert "codes-for-diagnosis --param icd=<icd10cm>" in proc.stdout
+    # The graph's quality checks are not users' questions: listed apart, and only under --all.
+    assert "-violation" not in proc.stdout and "DESIGN.md" not in proc.stdout
+    every = run_cli("queries", "--all").stdout
+    head, _, checks = every.partition("Quality checks of the graph")
+    assert head.strip() == proc.stdout.strip()
+    assert checks.count("-violation\n") == 4 and "fact-without-source-violation" in checks
 
 
 @pytest.mark.parametrize("args", [

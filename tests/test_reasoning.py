@@ -8,8 +8,8 @@ import pytest
 from rdflib import Graph, Literal
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from cptkg import reasoning
-from cptkg.namespaces import CPT, CPTKG, CPTKGD, ICD10CM, IND, MSPEC, NUCC
+from cptkg.kg import reasoning
+from cptkg.kg.namespaces import CPT, CPTKG, CPTKGD, ICD10CM, IND, MSPEC, NUCC
 
 
 def test_closure_is_consistent_and_clean(kg) -> None:
@@ -71,7 +71,7 @@ def test_family_membership_inverse(kg) -> None:
 
 
 def test_closure_is_cached_and_reused(kg, tmp_path, monkeypatch) -> None:
-    from cptkg.graph import KnowledgeGraph
+    from cptkg.kg.graph import KnowledgeGraph
 
     monkeypatch.setenv("CPTKG_CACHE_DIR", str(tmp_path))
     calls = []
@@ -93,7 +93,7 @@ def test_closure_is_cached_and_reused(kg, tmp_path, monkeypatch) -> None:
 
 
 def test_rdfs_profile_is_a_subset(kg, tmp_path, monkeypatch) -> None:
-    from cptkg.graph import KnowledgeGraph
+    from cptkg.kg.graph import KnowledgeGraph
 
     monkeypatch.setenv("CPTKG_CACHE_DIR", str(tmp_path))
     rdfs_closure = KnowledgeGraph(profile="rdfs").inferred

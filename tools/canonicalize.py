@@ -13,7 +13,7 @@ from rdflib import Graph
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cptkg.export import canonical_turtle  # noqa: E402
+from cptkg.export.rdf import canonical_turtle  # noqa: E402
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cptkg.icd import normalise as normalise_icd  # noqa: E402
+from cptkg.kg.icd10cm import normalise as normalise_icd  # noqa: E402
 
 OUT = ROOT / "examples" / "claims"
 

@@ -18,7 +18,7 @@ from rdflib.namespace import DCTERMS, SKOS
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cptkg.namespaces import CPTKG, ICD10CM, bind_all  # noqa: E402
+from cptkg.kg.namespaces import CPTKG, ICD10CM, bind_all  # noqa: E402
 
 # Codes named outside the indications (REFERENCE.md section 5): status, encounter and the
 # orthopaedic context of the guidance.

@@ -1,4 +1,5 @@
-"""The claim rules: shapes/claims/*.ttl, loaded once per process, and the rule catalog they form."""
+"""The rule catalog: the claim shapes of shapes/claims/ (loaded once per process), each rule a shape
+whose IRI is cptkgsh:<RuleID>, with its severity, label and message."""
 
 from __future__ import annotations
 
@@ -8,27 +9,12 @@ from functools import cache
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS, SH
 
-from cptkg import resources
-from cptkg.namespaces import CPTKGSH
-
-
-@cache
-def shapes_in(folder: str) -> Graph:
-    """Every shapes/<folder>/*.ttl file (claims, quality, skos) as one graph, parsed once."""
-    graph = Graph()
-    for f in resources.files("shapes", ".ttl"):
-        if _in_folder(f, folder):
-            graph.parse(data=f.read_text(encoding="utf-8"), format="turtle", publicID=str(CPTKGSH))
-    return graph
+from cptkg.kg import resources
+from cptkg.kg.namespaces import CPTKGSH
 
 
 def claim_shapes() -> Graph:
-    return shapes_in("claims")
-
-
-def _in_folder(traversable: object, name: str) -> bool:
-    parts = str(traversable).replace("\\", "/").split("/")
-    return len(parts) >= 2 and parts[-2] == name
+    return resources.shapes_in("claims")
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,9 @@ append), never triple by triple.
 from __future__ import annotations
 
 import logging
-import urllib.error
 import urllib.parse
-import urllib.request
 
+from cptkg import bounded_http
 from cptkg.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -34,24 +33,15 @@ def target_url(store_url: str, graph_iri: str | None) -> str:
 
 
 def _send(method: str, url: str, body: bytes, timeout: float) -> None:
-    request = urllib.request.Request(url, data=body, method=method,
-                                     headers={"Content-Type": "application/n-triples"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            response.read()
-    except urllib.error.HTTPError as err:
-        detail = err.read(300).decode("utf-8", "replace").strip().splitlines()
-        raise InputError(f"store {url} answered {err.code} to {method}: "
-                         f"{detail[0] if detail else err.reason}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as err:
-        raise InputError(f"cannot reach store {url}: {getattr(err, 'reason', err)}") from None
+    bounded_http.request(url, data=body, method=method, headers={"Content-Type": "application/n-triples"},
+                         what="store", deadline=timeout, max_bytes=1 << 20)
 
 
 def load(store_url: str, *, inferred: bool = False, graph_iri: str | None = None,
          timeout: float = 120.0) -> int:
     """Replace the target graph of the store with cptkg's graph; the number of triples sent."""
-    from cptkg.export import ntriples
-    from cptkg.graph import KnowledgeGraph
+    from cptkg.export.rdf import ntriples
+    from cptkg.kg.graph import KnowledgeGraph
 
     url = target_url(store_url, graph_iri)
     lines = ntriples(KnowledgeGraph.default().graph(inferred=inferred)).splitlines()

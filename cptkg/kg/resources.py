@@ -1,4 +1,5 @@
-"""Access to the packaged data folders (ontology/, shapes/, queries/).
+"""Access to the packaged data folders (ontology/, shapes/, queries/), and the shapes of one
+shapes/ folder parsed once.
 
 In a wheel they live in ``cptkg/data/``; in a source checkout (editable install, tests) they are
 the top-level folders beside the package. Both are read through importlib.resources-compatible
@@ -13,6 +14,10 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from rdflib import Graph
+
+from cptkg.kg.namespaces import CPTKGSH
+
 FOLDERS = ("ontology", "shapes", "queries")
 
 
@@ -21,7 +26,7 @@ def data_root() -> Traversable:
     packaged = resources.files("cptkg") / "data"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parent.parent.parent  # cptkg/kg/resources.py -> the checkout
 
 
 def folder(name: str) -> Traversable:
@@ -58,3 +63,14 @@ def ontology_digest() -> str:
         digest.update(f.name.encode())
         digest.update(f.read_bytes())
     return digest.hexdigest()
+
+
+@cache
+def shapes_in(folder_name: str) -> Graph:
+    """Every shapes/<folder_name>/*.ttl file (claims, quality, skos) as one graph, parsed once."""
+    graph = Graph()
+    for f in files("shapes", ".ttl"):
+        parts = str(f).replace("\\", "/").split("/")
+        if len(parts) >= 2 and parts[-2] == folder_name:
+            graph.parse(data=f.read_text(encoding="utf-8"), format="turtle", publicID=str(CPTKGSH))
+    return graph

@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdflib import Graph
 
-from cptkg import reasoning, resources
-from cptkg.namespaces import bind_all
+from cptkg.kg import reasoning, resources
+from cptkg.kg.namespaces import bind_all
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -51,28 +50,31 @@ class KnowledgeGraph:
             graph.parse(data=f.read_text(encoding="utf-8"), format="turtle", publicID=str(f))
         return graph
 
-    def closure_path(self) -> Path | None:
-        """The cached closure file, computing and writing it first if needed (None: unwritable)."""
+    @cached_property
+    def closure(self) -> bytes:
+        """The closure as verified N-Triples: from the cache when it is intact, else computed with
+        owlrl (seconds) and cached for the next run."""
         digest = resources.ontology_digest()
         path = reasoning.closure_cache_path(digest, self.profile)
-        if path.exists():
-            return path
+        data = reasoning.read_verified(path, digest)
+        if data is not None:
+            return data
         log.info("computing the %s closure of the packaged graph (cached afterwards)", self.profile)
         closure = reasoning.compute_closure(self.asserted, self.profile)
         # Keep the closure just computed as `inferred` (cached_property reads __dict__ first), so
-        # a first run does not parse back the file it has just written.
+        # a first run does not parse back what it has just serialised.
         self.__dict__["inferred"] = bind_all(closure)
-        return reasoning.write_closure_cache(closure, digest, self.profile)
+        data = reasoning.closure_bytes(closure, digest)
+        reasoning.write_closure_cache(data, digest, self.profile)
+        return data
 
     @cached_property
     def inferred(self) -> Graph:
-        path = self.closure_path()
-        if "inferred" in self.__dict__:  # closure_path() just computed it
+        data = self.closure
+        if "inferred" in self.__dict__:  # the closure was just computed
             return self.__dict__["inferred"]
         graph = bind_all(Graph())
-        if path is None:
-            return bind_all(reasoning.compute_closure(self.asserted, self.profile))
-        graph.parse(path, format="nt")
+        graph.parse(data=data, format="nt")
         return graph
 
     @cached_property
@@ -87,15 +89,8 @@ class KnowledgeGraph:
         import pyoxigraph
 
         store = pyoxigraph.Store()
-        path = self.closure_path() if inferred else None
-        if path is not None:
-            store.bulk_load(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES)
-        else:
-            graph = self.inferred if inferred else self.asserted
-            store.bulk_load(
-                graph.serialize(format="nt", encoding="utf-8"),
-                format=pyoxigraph.RdfFormat.N_TRIPLES,
-            )
+        data = self.closure if inferred else self.asserted.serialize(format="nt", encoding="utf-8")
+        store.bulk_load(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
         return store
 
     def graph(self, inferred: bool = False) -> Graph:

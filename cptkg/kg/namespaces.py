@@ -1,4 +1,5 @@
-"""Every namespace cptkg uses, bound in one place (DESIGN.md, IRIs)."""
+"""Every namespace cptkg uses, bound in one place (docs/ARCHITECTURE.md, IRIs), and the canonical
+FHIR system URI of each code system."""
 
 from __future__ import annotations
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from rdflib.namespace import RDF, SKOS
 
-from cptkg import __version__
-from cptkg.graph import KnowledgeGraph
-from cptkg.namespaces import (
+from cptkg._version import __version__
+from cptkg.kg.graph import KnowledgeGraph
+from cptkg.kg.namespaces import (
     CPT,
     CPTKG,
     SYSTEM_CPT,

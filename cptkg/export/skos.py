@@ -8,9 +8,9 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
-from cptkg.export import canonical_turtle
-from cptkg.graph import KnowledgeGraph
-from cptkg.namespaces import CPTKG, bind_all
+from cptkg.export.rdf import canonical_turtle
+from cptkg.kg.graph import KnowledgeGraph
+from cptkg.kg.namespaces import CPTKG, bind_all
 
 # A cptkg relation the graph declares a sub-property of one of these is a mapping across
 # schemes (the Medicare-to-NUCC crosswalk); every other relation between two concepts is

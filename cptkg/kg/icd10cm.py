@@ -1,4 +1,5 @@
-"""ICD-10-CM facts for the diagnoses on claims, from the tree simple-icd-10-cm ships.
+"""ICD-10-CM code-set facts: the normal form of a code, and for the diagnoses on claims their
+billable status and hierarchy, from the tree simple-icd-10-cm ships.
 
 Imported only when claims are validated (the import takes a second or two).
 """
@@ -12,7 +13,7 @@ from types import ModuleType
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
-from cptkg.namespaces import CPTKG, ICD10CM
+from cptkg.kg.namespaces import CPTKG, ICD10CM
 
 
 @cache

@@ -11,6 +11,7 @@ elsewhere; a partition's result is taken once, so no claim is lost or reported t
 from __future__ import annotations
 
 import logging
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from cptkg.claims import expand_paths
+from cptkg.claims.fhir import bounded_lines
 from cptkg.errors import InputError
-from cptkg.validation import ClaimReport, Result
+from cptkg.report.model import UNREADABLE, ClaimReport, Result
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ def partitions(paths: Iterable[str | Path], lines_per_partition: int = 1000) -> 
                 with path.open("rb") as handle:
                     chunk: list[bytes] = []
                     first = 1
-                    for number, line in enumerate(handle, 1):
+                    for number, line in enumerate(bounded_lines(handle), 1):
                         chunk.append(line)
                         if len(chunk) >= lines_per_partition:
                             yield Partition(index, str(path), b"".join(chunk), True, first)
@@ -67,7 +69,7 @@ def partitions(paths: Iterable[str | Path], lines_per_partition: int = 1000) -> 
 
 @cache
 def _worker_validator() -> Any:
-    from cptkg.validation import Validator
+    from cptkg.rules.validator import Validator
 
     return Validator()
 
@@ -81,11 +83,23 @@ def warm_up() -> int:
 
 
 def validate_partition(partition: Partition, batch_size: int = 500) -> list[dict[str, Any]]:
-    """Run on a worker: the partition's claim reports, in order, as plain data."""
+    """Run on a worker: the partition's claim reports, in order, as plain data. Nothing raises
+    out of here (Dask would print the traceback): a failure is the partition's Unreadable report."""
+    try:
+        return _validate_partition(partition, batch_size)
+    except Exception as err:
+        log.debug("partition %s failed", partition.index, exc_info=True)
+        reason = f"{type(err).__name__}: {' '.join(str(err).split())[:200]}"
+        where = partition.origin if not partition.ndjson else f"{partition.origin}:{partition.first_line}"
+        return [{"claim": where, "origin": where, "results": [vars(Result(
+            UNREADABLE, "Violation", where, None, None, f"{where}: cannot be read ({reason})"))]}]
+
+
+def _validate_partition(partition: Partition, batch_size: int) -> list[dict[str, Any]]:
     import tempfile
 
     from cptkg import claims
-    from cptkg.fhir_claims import read_ndjson
+    from cptkg.claims.fhir import read_ndjson
 
     if partition.ndjson:
         records: Iterable[Any] = read_ndjson(partition.data.splitlines(keepends=True),
@@ -106,8 +120,9 @@ def validate_partition(partition: Partition, batch_size: int = 500) -> list[dict
     numbered = []
     for position, record in enumerate(records):
         record.position = position
+        record.source = partition.origin
         numbered.append(record)
-    return [_as_data(report) for report, _ in _worker_validator().validate(numbered, batch_size)]
+    return [_as_data(report) for report in _worker_validator().validate(numbered, batch_size)]
 
 
 def _as_data(report: ClaimReport) -> dict[str, Any]:
@@ -135,14 +150,22 @@ def run(paths: Iterable[str | Path], client: Any, *, lines_per_partition: int = 
         pending.append(client.submit(task, part, batch_size, key=f"cptkg-partition-{part.index}-{id(source)}",
                                      retries=2, pure=False))
 
+    def take(future: Any) -> list[dict[str, Any]]:
+        try:
+            result: list[dict[str, Any]] = future.result()
+        except Exception as err:  # the cluster itself failed (a scheduler that died, ...)
+            raise InputError(f"the Dask cluster failed: {type(err).__name__}: "
+                             f"{' '.join(str(err).split())[:200]}") from None
+        return result
+
     for part in source:
         submit(part)
         while len(pending) >= limit:
-            for data in pending.popleft().result():
+            for data in take(pending.popleft()):
                 yield _from_data(data, position)
                 position += 1
     while pending:
-        for data in pending.popleft().result():
+        for data in take(pending.popleft()):
             yield _from_data(data, position)
             position += 1
 
@@ -158,9 +181,11 @@ def client_for(workers: int, scheduler: str | None) -> tuple[Any, Any]:
             return Client(scheduler, timeout="10s"), None
         except (OSError, TimeoutError) as err:
             raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
-    # Dask logs its cluster's life at INFO on its own loggers; a validation run shows none of it.
-    for name in ("distributed", "dask"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    # Dask logs its cluster's life, and its failures with tracebacks, on its own loggers; a
+    # validation run shows none of it (failures come back as Unreadable claims or one line).
+    for name in ("distributed", "dask", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    warnings.filterwarnings("ignore", module=r"distributed(\..*)?$")  # "Port 8787 is already in use"
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address=None, silence_logs=logging.CRITICAL + 1)
     return Client(cluster), cluster

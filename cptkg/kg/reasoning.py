@@ -2,11 +2,14 @@
 
 owlrl is pure-Python forward chaining (seconds for this graph), so the closure is never computed
 per command: it is written as N-Triples to the cache directory, keyed by a digest of the ontology
-files and the owlrl version, and read back by every later run.
+files and the cptkg version, and read back by every later run. The file carries the digest of its own
+lines and of the ontology it was built from, checked on every load: a damaged cache is recomputed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import os
 import tempfile
@@ -15,11 +18,12 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from cptkg import __version__
+from cptkg._version import __version__
 
 log = logging.getLogger(__name__)
 
 OWLRL_ERROR_NS = "http://www.daml.org/2002/03/agents/agent-ont#"
+HEADER = "# cptkg closure"
 OUR_NAMESPACE = "https://w3id.org/cptkg/"
 # Vocabulary that owlrl's axiomatic triples are about; statements about these terms are noise.
 _BUILTIN_PREFIXES = (str(RDF), str(RDFS), str(OWL), "http://www.w3.org/2001/XMLSchema#")
@@ -88,20 +92,53 @@ def closure_cache_path(digest: str, profile: str) -> Path:
     return cache_dir() / f"closure-{profile}-{__version__}-{digest[:16]}.nt"
 
 
-def write_closure_cache(closure: Graph, digest: str, profile: str) -> Path | None:
-    target = closure_cache_path(digest, profile)
-    target_dir = target.parent
+def _header(body: bytes, ontology_digest: str) -> bytes:
+    return f"{HEADER} sha256={hashlib.sha256(body).hexdigest()} ontology={ontology_digest}\n".encode()
+
+
+def closure_bytes(closure: Graph, ontology_digest: str) -> bytes:
+    """The closure as the cache holds it: sorted N-Triples (byte-stable, fast for pyoxigraph and
+    rdflib to read back) under a comment line with the digest of the lines and of the ontology."""
+    lines = sorted(line for line in closure.serialize(format="nt").splitlines() if line.strip())
+    body = ("\n".join(lines) + "\n").encode("utf-8")
+    return _header(body, ontology_digest) + body
+
+
+def read_verified(path: Path, ontology_digest: str) -> bytes | None:
+    """The cached closure if it is intact and built from this ontology, else None (with one line on
+    stderr saying why: an empty, truncated or edited cache would silently change verdicts)."""
     try:
-        target_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target_dir, suffix=".tmp")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        log.warning("cannot read the closure cache %s (%s); recomputing it", path, err.strerror)
+        return None
+    head, _, body = data.partition(b"\n")
+    if head + b"\n" != _header(body, ontology_digest):
+        log.warning("the closure cache %s does not match its digest (damaged or edited); recomputing it", path)
+        return None
+    return data
+
+
+def write_closure_cache(data: bytes, digest: str, profile: str) -> Path | None:
+    """Write the cache atomically: a temporary file, fsync, rename; nothing left behind on failure."""
+    target = closure_cache_path(digest, profile)
+    tmp: str | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".tmp")
         with os.fdopen(fd, "wb") as out:
-            # Sorted N-Triples: byte-stable, and fast for pyoxigraph and rdflib to read back.
-            lines = sorted(
-                line for line in closure.serialize(format="nt").splitlines() if line.strip()
-            )
-            out.write(("\n".join(lines) + "\n").encode("utf-8"))
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(tmp, target)
+        tmp = None
         return target
     except OSError as err:
-        log.warning("cannot write the closure cache to %s (%s); it will be recomputed", target, err)
+        log.warning("cannot write the closure cache to %s (%s); it will be recomputed", target, err.strerror or err)
         return None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

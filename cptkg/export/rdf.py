@@ -7,7 +7,7 @@ from typing import Any
 
 from rdflib import BNode, Graph, Literal
 
-from cptkg.namespaces import PREFIXES, bind_all
+from cptkg.kg.namespaces import PREFIXES, bind_all
 
 RDF_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
 ALL_FORMATS = (*RDF_FORMATS, "skos", "fhir")

@@ -16,6 +16,8 @@ from cptkg.errors import InputError
 
 MAX_JSON_DEPTH = 64
 _DOCTYPE = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_PREFIX = re.compile(r"(?:@prefix|\bPREFIX)\s", re.IGNORECASE)
+MAX_PREFIXES = 1000
 
 
 def json_depth_ok(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -56,6 +58,8 @@ def load_json(text: str, where: str) -> Any:
                          where=where) from None
     except RecursionError:
         raise InputError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", where=where) from None
+    except ValueError as err:  # an integer of thousands of digits, a lone surrogate, ...
+        raise InputError(f"malformed JSON: {' '.join(str(err).split())[:200]}", where=where) from None
     if not json_depth_ok(data):
         raise InputError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", where=where)
     return data
@@ -74,6 +78,10 @@ def parse_untrusted(text: str, fmt: str, where: str) -> Graph:
         except Exception as err:  # rdflib raises many types for bad JSON-LD
             raise InputError(f"not valid JSON-LD: {_first_line(err)}", where=where) from None
         return graph
+    if fmt == "turtle" and len(_PREFIX.findall(text)) > MAX_PREFIXES:
+        # rdflib's Turtle parser slows with the square of the prefixes declared (20,000: 73 s).
+        raise InputError(f"more than {MAX_PREFIXES} prefix declarations: refused (a claim file needs a few)",
+                         where=where)
     if fmt == "xml" and _DOCTYPE.search(text):
         raise InputError("RDF/XML with a DOCTYPE or ENTITY declaration is refused (entities could "
                          "read local files or fetch URLs)", where=where)

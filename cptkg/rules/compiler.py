@@ -1,5 +1,5 @@
-"""The batch engine: the claim shapes compiled once into SPARQL SELECT queries that each check a
-whole batch of claims in one run on an in-memory Oxigraph store.
+"""The SHACL-to-SPARQL compiler: each claim shape becomes SPARQL SELECT queries that check a whole
+batch of claims at once (rows are results).
 
 pySHACL runs a SPARQL-based constraint once per focus node on rdflib's engine and re-parses the
 query text every time; here each constraint runs once per batch, with the target (``?this`` of
@@ -15,12 +15,11 @@ new kind of rule can never be skipped silently.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH, XSD
 
@@ -49,18 +48,6 @@ class Check:
     query: str
     path: URIRef | None
     sparql_based: bool  # rows carry message variables; value defaults to the focus node
-
-
-@dataclass(frozen=True)
-class RawResult:
-    """A result as pySHACL would report it (message templates substituted as pySHACL does)."""
-
-    shape: Any
-    severity: Any
-    focus: Any
-    path: URIRef | None
-    value: Any
-    message: str
 
 
 def n3(term: Any) -> str:
@@ -165,87 +152,3 @@ def _core_queries(shapes: Graph, shape: URIRef, target: str, path: URIRef) -> It
         yield value_filter(f"?value NOT IN ({listed})")
 
 
-# ---------------------------------------------------------------- terms between rdflib and Oxigraph
-
-def to_ox(term: Any) -> Any:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if term.language:
-        return ox.Literal(str(term), language=term.language)
-    if term.datatype is not None:
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-    return ox.Literal(str(term))
-
-
-def from_ox(term: Any) -> Any:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    if term.datatype.value == str(XSD.string):
-        return Literal(term.value)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
-
-
-def _message_text(term: Any) -> str:
-    # pySHACL substitutes str() of the rdflib term; Oxigraph terms print differently.
-    return str(from_ox(term)) if not isinstance(term, str) else term
-
-
-class BatchEngine:
-    """Compiled checks over a base graph (the rule facts) and one batch of claims at a time.
-
-    Each batch gets a fresh Oxigraph store holding the base and the batch (about 5 ms to fill):
-    Oxigraph's in-memory store keeps every string it has seen, so reusing one store across
-    batches grew by about 10 KiB a claim, past 1 GiB on 100,000 claims.
-    """
-
-    def __init__(self, shapes: Graph, base: Graph) -> None:
-        self.checks = compile_shapes(shapes)
-        loader = ox.Store()
-        loader.bulk_load(base.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
-        self._base: list[Any] = list(loader)
-        self.store = loader  # the last batch's store, for inspection
-
-    def add_base(self, triples: Iterable[tuple[Any, Any, Any]]) -> None:
-        """Facts that stay for every later batch (ICD-10-CM facts of diagnoses seen)."""
-        self._base.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in triples)
-
-    def run(self, triples: Iterable[tuple[Any, Any, Any]]) -> list[RawResult]:
-        store = ox.Store()
-        store.extend(self._base)
-        store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in triples)
-        self.store = store
-        results: list[RawResult] = []
-        for check in self.checks:
-            results.extend(self._run_check(check))
-        return results
-
-    def _run_check(self, check: Check) -> Iterator[RawResult]:
-        solutions = self.store.query(check.query)
-        assert isinstance(solutions, ox.QuerySolutions)
-        names = [v.value for v in solutions.variables]
-        seen: set[tuple[Any, ...]] = set()
-        for row in solutions:
-            bound = {n: row[n] for n in names if row[n] is not None}
-            focus = from_ox(bound["this"])
-            value = from_ox(bound["value"]) if "value" in bound else None
-            path = from_ox(bound["path"]) if "path" in bound else check.path
-            if check.sparql_based:
-                key = tuple(sorted((k, str(v)) for k, v in bound.items()))
-                if key in seen:  # pySHACL drops duplicate rows
-                    continue
-                seen.add(key)
-                if value is None and check.path is None:
-                    value = focus  # pySHACL: a node shape's result names the focus as its value
-            for template in check.messages or ("",):
-                message = template
-                if check.sparql_based:
-                    for name, term in bound.items():
-                        message = re.sub("{[?$]" + re.escape(name) + "}", _message_text(term).replace("\\", "\\\\"),
-                                         message)
-                yield RawResult(check.shape, check.severity, focus, path, value, message)

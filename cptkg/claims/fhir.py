@@ -1,4 +1,4 @@
-"""FHIR R4 Claim JSON -> the cptkg claim graph (DESIGN.md, Claims: FHIR mapping).
+"""FHIR R4 Claim JSON -> the cptkg claim graph (the mapping is in the README, Validating claims).
 
 Resources are parsed with fhir.resources' R4B models (R4B Claim matches R4 4.0.1 Claim), so a
 claim that is not valid FHIR is reported as Unreadable with pydantic's reason.
@@ -9,16 +9,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from cptkg.claims import ClaimRecord, Triple, claims_from_graph
+from cptkg.claims.rdf import claims_from_graph
+from cptkg.claims.record import ClaimRecord, Triple
+from cptkg.claims.safe_parse import load_json, parse_untrusted
 from cptkg.errors import InputError
-from cptkg.icd import normalise as normalise_icd
-from cptkg.namespaces import (
+from cptkg.kg.icd10cm import normalise as normalise_icd
+from cptkg.kg.namespaces import (
     CPT,
     CPTKG,
     DOCEL,
@@ -33,7 +35,6 @@ from cptkg.namespaces import (
     SYSTEM_NUCC,
     SYSTEM_POS,
 )
-from cptkg.safe_rdf import load_json, parse_untrusted
 
 log = logging.getLogger(__name__)
 
@@ -68,26 +69,51 @@ def read_json_document(text: str, where: str) -> Iterator[ClaimRecord]:
     yield from records_from_resource(data, where)
 
 
+def bounded_lines(handle: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """The lines of a binary file, each read at most ``limit + 1`` bytes at a time: a longer line
+    comes out cut at ``limit + 1`` bytes (so it is reported too long) and the rest of it is skipped,
+    so one 600 MB line never sits in memory."""
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:  # skip to the end of the long line
+                rest = handle.readline(1 << 20)
+                if not rest or rest.endswith(b"\n"):
+                    break
+        yield line
+
+
 def read_ndjson(lines: Iterable[bytes], where: str, first_line: int = 1) -> Iterator[ClaimRecord]:
     """One claim per line of NDJSON; a line that cannot be read is one Unreadable record."""
     for number, line in enumerate(lines, first_line):
         if not line.strip():
             continue
         here = f"{where}:{number}"
-        if len(line) > MAX_LINE_BYTES:
-            yield ClaimRecord(here, here, error=f"{here}: line longer than {MAX_LINE_BYTES >> 20} MiB")
-            continue
         try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            yield ClaimRecord(here, here, error=f"{here}: not UTF-8 text")
-            continue
-        try:
-            data = load_json(text, here)
-        except InputError as err:
-            yield ClaimRecord(here, here, error=str(err))
-            continue
-        yield from records_from_resource(data, here)
+            yield from _ndjson_line(line, here)
+        except Exception as err:  # one line's failure is that line's, never the run's
+            log.debug("NDJSON line %s failed", here, exc_info=True)
+            yield ClaimRecord(here, here, error=f"{here}: cannot be read ({type(err).__name__}: "
+                              f"{' '.join(str(err).split())[:200]})")
+
+
+def _ndjson_line(line: bytes, here: str) -> Iterator[ClaimRecord]:
+    if len(line) > MAX_LINE_BYTES:
+        yield ClaimRecord(here, here, error=f"{here}: line longer than {MAX_LINE_BYTES >> 20} MiB")
+        return
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        yield ClaimRecord(here, here, error=f"{here}: not UTF-8 text")
+        return
+    try:
+        data = load_json(text, here)
+    except InputError as err:
+        yield ClaimRecord(here, here, error=str(err))
+        return
+    yield from records_from_resource(data, here)
 
 
 def records_from_resource(data: Any, where: str) -> Iterator[ClaimRecord]:

@@ -1,0 +1,39 @@
+"""The reference engine: pySHACL itself on the same shapes and data as the batch engine. Slower;
+the differential tests hold the batch engine's results equal to these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, SH
+
+from cptkg.rules.results import RawResult
+
+
+def run_pyshacl(shapes: Graph, data: Graph, added: Iterable[tuple[Any, Any, Any]]) -> list[RawResult]:
+    """Validate ``data`` with ``added`` in place (no clone, no inference), then take them out."""
+    from pyshacl import validate as pyshacl_validate
+
+    added = list(added)
+    for t in added:
+        data.add(t)
+    try:
+        _conforms, report, _text = pyshacl_validate(
+            data, shacl_graph=shapes, inference="none", advanced=False,
+            abort_on_first=False, allow_warnings=True,
+        )
+    finally:
+        for t in added:
+            data.remove(t)
+    if not isinstance(report, Graph):
+        raise RuntimeError(f"pyshacl failed: {report}")
+    out = []
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        path = report.value(result, SH.resultPath)
+        out.append(RawResult(
+            report.value(result, SH.sourceShape), report.value(result, SH.resultSeverity),
+            report.value(result, SH.focusNode), path if isinstance(path, URIRef) else None,
+            report.value(result, SH.value), str(report.value(result, SH.resultMessage) or "")))
+    return out

@@ -1,0 +1,92 @@
+"""From engine rows to the report model: a raw result (as pySHACL reports it, RDF terms) is given
+to the claim that owns its focus node, its message filled in, and its line and code named."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from rdflib import Literal, URIRef
+
+from cptkg.claims.record import CHILDREN, ClaimRecord
+from cptkg.errors import valid_unicode
+from cptkg.kg.namespaces import CPTKG
+from cptkg.report.model import UNREADABLE, Result
+from cptkg.rules.catalog import rule_id
+
+_CHILD_PROPERTIES = frozenset(CHILDREN)
+_SEQUENCE = CPTKG.sequence
+_PRODUCT = CPTKG.productOrService
+_OUR_CODE_SPACE = "https://w3id.org/cptkg/"
+
+
+@dataclass(frozen=True)
+class RawResult:
+    """A result as pySHACL would report it (message templates substituted as pySHACL does)."""
+
+    shape: Any
+    severity: Any
+    focus: Any
+    path: URIRef | None
+    value: Any
+    message: str
+
+
+def display(term: Any) -> str:
+    """A code IRI as its notation (20701, T85.735A), anything else as its text."""
+    if term is None:
+        return ""
+    text = str(term)
+    if isinstance(term, URIRef) and text.startswith(_OUR_CODE_SPACE):
+        return unquote(text.rsplit("/", 1)[-1])
+    return text
+
+
+def by_claim(records: list[ClaimRecord], raw: list[RawResult]) -> dict[int, list[Result]]:
+    """Each raw result as a Result of the claim (by input position) whose node is its focus."""
+    owner: dict[Any, int] = {}
+    lines: dict[Any, list[Any]] = {}
+    for record in records:
+        owner[record.iri] = record.position
+        for s, p, o in record.triples:
+            if p in _CHILD_PROPERTIES and s == record.iri:
+                owner[o] = record.position
+            elif p == _SEQUENCE and isinstance(o, Literal):
+                lines.setdefault(s, [None, None])[0] = o.toPython()
+            elif p == _PRODUCT:
+                lines.setdefault(s, [None, None])[1] = o
+    out: dict[int, list[Result]] = {r.position: [] for r in records}
+    for found in raw:
+        position = owner.get(found.focus)
+        if position is None:
+            raise RuntimeError(f"a result names {found.focus}, which belongs to no claim of the batch")
+        message = found.message
+        if found.value is None:
+            message = message.replace(" (got {$value})", "")
+        message = message.replace("{$value}", display(found.value)).replace("{$this}", str(found.focus))
+        line, code_node = lines.get(found.focus, (None, None))
+        code = display(code_node) if code_node is not None else None
+        out[position].append(Result(
+            rule=rule_id(found.shape),
+            severity=str(found.severity).rsplit("#", 1)[-1],
+            focus=str(found.focus),
+            path=str(found.path) if found.path is not None else None,
+            value=display(found.value) if found.value is not None else None,
+            message=message,
+            line=line if isinstance(line, int) else None,
+            code=code,
+            focus_term=found.focus.n3(),
+            value_term=found.value.n3() if found.value is not None else None,
+        ))
+    for results in out.values():
+        results.sort(key=lambda r: (r.line if r.line is not None else -1, r.focus, r.rule,
+                                    r.value or "", r.message))
+    return out
+
+
+def unreadable(record: ClaimRecord) -> Result:
+    """The one result of a claim that could not be read: the reason, on the claim."""
+    focus = record.iri if record.iri is not None else Literal(record.claim_id)
+    return Result(UNREADABLE, "Violation", valid_unicode(record.claim_id), None, None,
+                  valid_unicode(record.error or "unreadable"), focus_term=valid_unicode(focus.n3()))

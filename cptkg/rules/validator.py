@@ -1,0 +1,147 @@
+"""The Validator: claim records in, claim reports out, in input order and batch by batch (so memory
+is bounded by the batch). Rules run on the batch engine (the shapes compiled to SPARQL on Oxigraph,
+the default) or on pySHACL (the reference); both read the same rule facts and the ICD-10-CM facts
+of the diagnoses seen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS, RDF
+
+from cptkg.claims import ClaimRecord, diagnosis_codes, read_paths
+from cptkg.errors import InputError, valid_unicode
+from cptkg.kg import icd10cm
+from cptkg.kg.namespaces import CPTKG
+from cptkg.report.model import ClaimReport, ValidationReport
+from cptkg.rules import results
+from cptkg.rules.catalog import claim_shapes
+from cptkg.rules.results import RawResult
+
+_PROVENANCE = {RDF.subject, RDF.predicate, RDF.object, DCTERMS.source, CPTKG.quote,
+               CPTKG.verification, CPTKG.side}
+ENGINES = ("oxigraph", "pyshacl")
+
+
+def rule_facts(kg_graph: Graph) -> Graph:
+    """The inferred graph without provenance: what the rules read (codes, relations, hierarchy)."""
+    base = Graph()
+    statements = set(kg_graph.subjects(RDF.type, CPTKG.SourcedStatement))
+    for s, p, o in kg_graph:
+        if p in _PROVENANCE or s in statements:
+            continue
+        base.add((s, p, o))
+    return base
+
+
+class Validator:
+    """Validates claim records against the claim rules; one per process (shapes compiled once).
+
+    ``engine="oxigraph"`` (the default) runs the shapes compiled to batch SPARQL on Oxigraph
+    (cptkg.rules.batch); ``engine="pyshacl"`` runs pySHACL itself on the same shapes and data,
+    the reference the differential tests hold the fast engine to.
+    """
+
+    def __init__(self, kg: Any = None, engine: str = "oxigraph") -> None:
+        from cptkg.kg.graph import KnowledgeGraph
+
+        if engine not in ENGINES:
+            raise InputError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+        kg = kg or KnowledgeGraph.default()
+        self.engine = engine
+        self.shapes = claim_shapes()
+        self.base = rule_facts(kg.inferred)
+        self._enriched: set[Any] = set()
+        self._batch: Any = None
+        if engine == "oxigraph":
+            from cptkg.rules.batch import BatchEngine
+
+            self._batch = BatchEngine(self.shapes, self.base)
+
+    def validate(self, records: Iterable[ClaimRecord], batch_size: int = 500) -> Iterator[ClaimReport]:
+        """Reports in input order, batch by batch (so memory is bounded by the batch)."""
+        batch: list[ClaimRecord] = []
+        seen: set[URIRef] = set()
+        origin: str | None = None
+        for record in records:
+            clash = record.iri is not None and record.iri in seen
+            file_of = record.source or record.origin
+            # Claims of different files may reuse IRIs (of claims and lines), and a result goes to
+            # the claim that owns its focus node: a batch holds one file's claims, named by its
+            # whole path, and never the same claim IRI twice.
+            if batch and (len(batch) >= batch_size or clash or file_of != origin):
+                yield from self._run(batch)
+                batch, seen = [], set()
+            batch.append(record)
+            origin = file_of
+            if record.iri is not None:
+                seen.add(record.iri)
+        if batch:
+            yield from self._run(batch)
+
+    def _run(self, batch: list[ClaimRecord]) -> Iterator[ClaimReport]:
+        reports = {r.position: ClaimReport(valid_unicode(r.claim_id), valid_unicode(r.origin), position=r.position)
+                   for r in batch}
+        quads = self._convert(batch) if self._batch is not None else {}
+        readable = [r for r in batch if r.readable]
+        if readable:
+            for position, found in results.by_claim(readable, self.raw_results(readable, quads)).items():
+                reports[position].results.extend(found)
+        for r in batch:
+            if not r.readable:
+                reports[r.position].results.append(results.unreadable(r))
+        for r in batch:
+            yield reports[r.position]
+
+    @staticmethod
+    def _convert(batch: list[ClaimRecord]) -> dict[int, list[Any]]:
+        """Each readable claim's quads for Oxigraph; a claim with a term Oxigraph refuses becomes
+        Unreadable with the reason (and the rest of the batch is checked as usual)."""
+        from cptkg.rules.batch import to_quads
+
+        out: dict[int, list[Any]] = {}
+        for record in batch:
+            if not record.readable:
+                continue
+            try:
+                out[record.position] = to_quads(record.triples)
+            except (ValueError, TypeError, UnicodeError) as err:
+                record.error = (f"{record.origin}: {record.claim_id}: a term cannot be used "
+                                f"({' '.join(str(err).split())[:200]})")
+        return out
+
+    def raw_results(self, records: list[ClaimRecord], quads: dict[int, list[Any]] | None = None) -> list[RawResult]:
+        """The rule results for readable claims, as the engine reports them (before mapping)."""
+        added: list[tuple[Any, Any, Any]] = []
+        for record in records:
+            added.extend(record.triples)
+        codes = set(diagnosis_codes(added))
+        fresh = codes - self._enriched
+        self._enriched |= fresh
+        if self._batch is not None:
+            if fresh:
+                facts = Graph()
+                icd10cm.enrich(facts, fresh)
+                self._batch.add_base(facts)
+            if quads is None:
+                quads = self._convert(records)
+            return self._batch.run_quads(quads[r.position] for r in records if r.position in quads)
+        from cptkg.rules.reference import run_pyshacl
+
+        icd10cm.enrich(self.base, fresh)
+        return run_pyshacl(self.shapes, self.base, added)
+
+
+def validate_paths(*sources: Any, batch_size: int = 500, kg: Any = None,
+                   engine: str = "oxigraph") -> ValidationReport:
+    """Validate claim files/folders (or ClaimRecords) and return the whole report."""
+    if not sources:
+        raise InputError("validate needs claims: give files, folders or ClaimRecords")
+    paths = [s for s in sources if not isinstance(s, ClaimRecord)]
+    records: Iterable[ClaimRecord] = [s for s in sources if isinstance(s, ClaimRecord)]
+    if paths:
+        records = read_paths(paths)
+    validator = Validator(kg, engine=engine)
+    return ValidationReport(list(validator.validate(records, batch_size)))
