@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-slow lint bench clean
 
 $(BIN)/cptkg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,15 @@ run: $(BIN)/cptkg
 	$(BIN)/cptkg show 20701
 	$(BIN)/cptkg validate examples/claims --format human || [ $$? -eq 1 ]
 
-## make test: lint, type-check and the whole test suite
+## make test: lint, type-check and the test suite (minutes; the slow end-to-end tests apart)
 test: $(BIN)/cptkg
 	$(BIN)/ruff check cptkg tests benchmarks tools
 	$(BIN)/mypy cptkg
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not slow"
+
+## make test-slow: the slow end-to-end tests (pySHACL differential, Dask cluster, wheel, Oxigraph server)
+test-slow: $(BIN)/cptkg
+	$(BIN)/pytest -q -m slow
 
 ## make bench: the benchmarks (figures and ratios, not pass/fail)
 bench: $(BIN)/cptkg

@@ -15,6 +15,10 @@ from cptkg.rules import compiler as engine
 from cptkg.rules.validator import Validator
 from tests.strategies import claim_batches
 
+# pySHACL runs each SPARQL constraint once per focus node on rdflib: minutes for these comparisons.
+# They run in CI (`make test-slow`); the compiled engine's exact results are pinned by test_examples.
+pytestmark = pytest.mark.slow
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "claims"
 
 
