@@ -15,8 +15,8 @@ class Progress:
 
         stream = stream if stream is not None else sys.stderr
         self.enabled = stream.isatty()
-        known = "{n}/{total} claims, {rate_fmt}, ETA {remaining}"
-        unknown = "{n} claims, {rate_fmt}"
+        known = "{n}/{total} claims, {rate_noinv_fmt}, ETA {remaining}"
+        unknown = "{n} claims, {rate_noinv_fmt}"
         self._bar: Any = tqdm(total=total, file=stream, disable=not self.enabled, unit=" claims",
                               bar_format=("cptkg: " + (known if total else unknown)), leave=True,
                               mininterval=0.2, dynamic_ncols=True)
