@@ -21,6 +21,8 @@ from cptkg.kg.icd10cm import normalise as normalise_icd  # noqa: E402
 OUT = ROOT / "examples" / "claims"
 
 DOC_SYSTEM = "https://w3id.org/cptkg/documentation-element"
+CPT_SYSTEM = "http://www.ama-assn.org/go/cpt"
+HCPCS_SYSTEM = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 DOCS = {
     "primary-procedure": "Incision and drainage, deep abscess, left thigh",
     "removal-reason": "Infected antibiotic cement spacer",
@@ -156,6 +158,76 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], list[tuple[str, str]
              diagnosis=[{"sequence": 1, "code": "T84.7XXA"}, {"sequence": 2, "code": ["M62.838", "R25.2"]}]),
         [("DiagnosisHasOneCode", "dx 2"), ("ItemHasOneCode", "line 1")],
     ),
+    # One XFAIL per clause: each case below is caught by one condition of a rule only, and its
+    # PASS twin differs in that one respect (mutation testing found these clauses unpinned).
+    "addon-requires-primary-other-provider": (
+        "the primary procedure must be by the same rendering provider",
+        case(careTeam=[*BASE["careTeam"], {"sequence": 2, "provider": "Practitioner/dr-ortho",
+                                           "qualification": "207X00000X"}],
+             items=with_item(0, careTeamSequence=[2])),
+        case(careTeam=[*BASE["careTeam"], {"sequence": 2, "provider": "Practitioner/dr-other",
+                                           "qualification": "207X00000X"}],
+             items=with_item(0, careTeamSequence=[2])),
+        [("AddOnRequiresPrimary", "line 2")],
+    ),
+    "addon-requires-primary-not-addon": (
+        "another add-on line is not a primary procedure",
+        case(),
+        case(items=with_item(0, code="20702", bodySite=["left tibia"])),
+        [("AddOnRequiresPrimary", "line 1"), ("AddOnRequiresPrimary", "line 2")],
+    ),
+    "addon-requires-primary-self": (
+        "a line is not its own primary, even when it also reports a primary code",
+        case(),
+        case(items=[dict(BASE["items"][1], sequence=1, code=["20701", "27301"])]),
+        [("AddOnRequiresPrimary", "line 1"), ("ItemHasOneCode", "line 1")],
+    ),
+    "excluded-pair-other-date": (
+        "20700 and 11981 are excluded together on one date only",
+        case(items=[BASE["items"][0], PRIMARY_20700,
+                    {"sequence": 3, "code": "11981", "date": "2025-03-05", "pos": "21",
+                     "quantity": 1, "diagnosisSequence": [1], "careTeamSequence": [1]}], docs={}),
+        case(items=[BASE["items"][0], PRIMARY_20700,
+                    {"sequence": 3, "code": "11981", "date": "2025-03-04", "pos": "21",
+                     "quantity": 1, "diagnosisSequence": [1], "careTeamSequence": [1]}], docs={}),
+        [("ExcludedCodePair", "line 2"), ("ExcludedCodePair", "line 3")],
+    ),
+    "diagnosis-supports-necessity-pointed": (
+        "only the diagnoses the 20701 line points to support it, not every diagnosis of the claim",
+        case(diagnosis=[{"sequence": 1, "code": "G80.0"}, {"sequence": 2, "code": "T84.7XXA"}],
+             items=[dict(BASE["items"][0], diagnosisSequence=[1]), dict(BASE["items"][1], diagnosisSequence=[2])]),
+        case(diagnosis=[{"sequence": 1, "code": "G80.0"}, {"sequence": 2, "code": "T84.7XXA"}],
+             items=[dict(BASE["items"][0], diagnosisSequence=[2]), dict(BASE["items"][1], diagnosisSequence=[1])]),
+        [("DiagnosisSupportsNecessity", "line 2")],
+    ),
+    "pump-removal-diagnosis": (
+        "an intrathecal catheter complication alone (no pump code) is a pump context (a warning)",
+        case(diagnosis=[{"sequence": 1, "code": "T84.7XXA"}]),
+        case(diagnosis=[{"sequence": 1, "code": "T85.735A"}]),
+        [("PumpRemovalCode", "line 2")],
+    ),
+    "documentation-information-sequence": (
+        "where a line lists informationSequence, only that supporting information documents it",
+        case(items=with_item(1, informationSequence=[1, 2, 3, 4])),
+        case(items=with_item(1, informationSequence=[1, 2])),
+        [("DocumentationComplete", "line 2"), ("DocumentationComplete", "line 2")],
+    ),
+    "place-of-service-format": (
+        "a place of service is a two-digit CMS code",
+        case(),
+        case(items=with_item(1, pos="211")),
+        [("ItemHasOnePlaceOfService", "line 2"), ("PlaceOfServiceAllowed", "line 2")],
+    ),
+    "procedure-code-hcpcs": (
+        "an HCPCS Level II code is a letter A to V and four digits",
+        case(items=[*BASE["items"], {"sequence": 3, "code": "J3490", "hcpcs": True, "date": "2025-03-04",
+                                     "pos": "21", "quantity": 1, "diagnosisSequence": [1],
+                                     "careTeamSequence": [1]}]),
+        case(items=[*BASE["items"], {"sequence": 3, "code": "W3490", "hcpcs": True, "date": "2025-03-04",
+                                     "pos": "21", "quantity": 1, "diagnosisSequence": [1],
+                                     "careTeamSequence": [1]}]),
+        [("ProcedureCodeFormat", "line 3")],
+    ),
 }
 
 PUMP_DOCS = {"primary-procedure": "Revision of intrathecal catheter",
@@ -239,7 +311,7 @@ def fhir(claim_id: str, claim: dict[str, Any]) -> dict[str, Any]:
             "sequence": item["sequence"],
             "careTeamSequence": item["careTeamSequence"],
             "diagnosisSequence": item["diagnosisSequence"],
-            "productOrService": {"coding": [{"system": "http://www.ama-assn.org/go/cpt",
+            "productOrService": {"coding": [{"system": HCPCS_SYSTEM if item.get("hcpcs") else CPT_SYSTEM,
                                              "code": code} for code in as_list(item["code"])]},
             "quantity": {"value": item["quantity"]},
         }
@@ -249,6 +321,8 @@ def fhir(claim_id: str, claim: dict[str, Any]) -> dict[str, Any]:
             entry["locationCodeableConcept"] = {"coding": [{
                 "system": "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set",
                 "code": item["pos"]}]}
+        if item.get("informationSequence"):
+            entry["informationSequence"] = item["informationSequence"]
         if item.get("bodySite"):
             entry["bodySite"] = {"text": item["bodySite"][0]} if len(item["bodySite"]) == 1 else {
                 "coding": [{"code": s} for s in item["bodySite"]]}
@@ -261,6 +335,7 @@ def turtle(claim_id: str, claim: dict[str, Any], note: str) -> str:
     lines = [
         "@prefix cptkg: <https://w3id.org/cptkg/ontology#> .",
         "@prefix cpt: <https://w3id.org/cptkg/cpt/> .",
+        "@prefix hcpcs: <https://w3id.org/cptkg/hcpcs/> .",
         "@prefix pos: <https://w3id.org/cptkg/pos/> .",
         "@prefix nucc: <https://w3id.org/cptkg/nucc/> .",
         "@prefix icd10cm: <https://w3id.org/cptkg/icd10cm/> .",
@@ -282,7 +357,8 @@ def turtle(claim_id: str, claim: dict[str, Any], note: str) -> str:
     lines.append(" ;\n".join(parts) + " .")
     for item in claim["items"]:
         props = [f"cptkg:sequence {item['sequence']}"]
-        props += [f"cptkg:productOrService cpt:{code}" for code in as_list(item["code"])]
+        scheme = "hcpcs" if item.get("hcpcs") else "cpt"
+        props += [f"cptkg:productOrService {scheme}:{code}" for code in as_list(item["code"])]
         if item.get("date"):
             props.append(f'cptkg:servicedDate "{item["date"]}"^^xsd:date')
         props.append(f"cptkg:quantity {item['quantity']}")
@@ -290,6 +366,7 @@ def turtle(claim_id: str, claim: dict[str, Any], note: str) -> str:
             props.append(f"cptkg:location pos:{item['pos']}")
         props += [f"cptkg:diagnosisSequence {s}" for s in item["diagnosisSequence"]]
         props += [f"cptkg:careTeamSequence {s}" for s in item["careTeamSequence"]]
+        props += [f"cptkg:informationSequence {s}" for s in item.get("informationSequence", [])]
         props += [f'cptkg:bodySite "{s}"' for s in item.get("bodySite", [])]
         lines.append(f"\n{c}-item-{item['sequence']} a cptkg:ClaimItem ;\n    " + " ;\n    ".join(props) + " .")
     for d in claim["diagnosis"]:
