@@ -227,7 +227,9 @@ def _single_unreadable_is_an_error(reports: Iterator[Any]) -> Iterator[Any]:
     """As without a cluster: when the only claim given cannot be read, that is bad input (exit 2)."""
     first = next(reports, None)
     second = next(reports, None)
-    if first is not None and second is None and len(first.results) == 1 and first.results[0].rule == "Unreadable":
+    from cptkg.report.model import UNREADABLE
+
+    if first is not None and second is None and len(first.results) == 1 and first.results[0].rule == UNREADABLE:
         raise InputError(first.results[0].message)
     yield from (r for r in (first, second) if r is not None)
     yield from reports
