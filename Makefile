@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: run test test-slow lint bench clean
+.PHONY: run test test-slow mutate lint bench clean
 
 $(BIN)/cptkg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(BIN)/cptkg
 ## make test-slow: the slow end-to-end tests (pySHACL differential, Dask cluster, wheel, Oxigraph server)
 test-slow: $(BIN)/cptkg
 	$(BIN)/pytest -q -m slow
+
+## make mutate: mutation testing of the claim rules (slow: a test run per mutant; not part of make test)
+mutate: $(BIN)/cptkg
+	$(BIN)/python tools/mutate_shapes.py
 
 ## make bench: the benchmarks (figures and ratios, not pass/fail)
 bench: $(BIN)/cptkg

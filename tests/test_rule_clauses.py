@@ -119,3 +119,27 @@ def test_claims_come_in_input_order_and_a_files_claims_in_iri_order(tmp_path: Pa
     reports = list(validator.validate(claims.read_paths([other, graph_file])))
     assert [r.claim.rsplit("/", 1)[-1] for r in reports] == ["place-of-service-PASS", "a", "b", "c"]
     assert [r.position for r in reports] == [0, 1, 2, 3]
+
+
+def test_rendering_provider_is_looked_up_on_the_lines_own_claim(tmp_path: Path, validator: Validator) -> None:
+    """Care-team sequence numbers are per claim: a line's provider (and its primary's) is the one
+    its own claim's care team names, never another claim's member with the same number."""
+    def team(claim: str, *providers: str) -> str:
+        members = ", ".join(f"ex:{claim}-ct{n}" for n in range(1, len(providers) + 1))
+        out = f"ex:{claim} cptkg:careTeam {members} .\n"
+        for n, provider in enumerate(providers, 1):
+            out += f"ex:{claim}-ct{n} cptkg:sequence {n} ; cptkg:provider <urn:x:{provider}> .\n"
+        return out
+
+    path = tmp_path / "teams.ttl"
+    path.write_text(
+        PREFIXES
+        + "ex:a a cptkg:Claim ; cptkg:item ex:a-1, ex:a-2 .\n" + team("a", "dr-a")
+        + _line("a", 1, "27301", extra="; cptkg:careTeamSequence 1 ")
+        + _line("a", 2, "20701", extra="; cptkg:careTeamSequence 1 ")
+        + "ex:b a cptkg:Claim ; cptkg:item ex:b-1, ex:b-2 .\n" + team("b", "dr-b", "dr-a")
+        + _line("b", 1, "27301", extra="; cptkg:careTeamSequence 2 ")
+        + _line("b", 2, "20701", extra="; cptkg:careTeamSequence 1 "))
+    got = _results(validator, path)
+    assert ("AddOnRequiresPrimary", "a-2") not in got["a"]
+    assert ("AddOnRequiresPrimary", "b-2") in got["b"]  # dr-b's removal, dr-a's primary
