@@ -139,7 +139,12 @@ def test_rendering_provider_is_looked_up_on_the_lines_own_claim(tmp_path: Path, 
         + _line("a", 2, "20701", extra="; cptkg:careTeamSequence 1 ")
         + "ex:b a cptkg:Claim ; cptkg:item ex:b-1, ex:b-2 .\n" + team("b", "dr-b", "dr-a")
         + _line("b", 1, "27301", extra="; cptkg:careTeamSequence 2 ")
-        + _line("b", 2, "20701", extra="; cptkg:careTeamSequence 1 "))
+        + _line("b", 2, "20701", extra="; cptkg:careTeamSequence 1 ")
+        + "ex:c a cptkg:Claim ; cptkg:item ex:c-1, ex:c-2 .\n" + team("c", "dr-c", "dr-a")
+        + _line("c", 1, "27301", extra="; cptkg:careTeamSequence 1 ")
+        + _line("c", 2, "20701", extra="; cptkg:careTeamSequence 2 "))
     got = _results(validator, path)
     assert ("AddOnRequiresPrimary", "a-2") not in got["a"]
+    # Other claims have a member 1 (or 2) by dr-a: that never makes dr-a these lines' provider.
     assert ("AddOnRequiresPrimary", "b-2") in got["b"]  # dr-b's removal, dr-a's primary
+    assert ("AddOnRequiresPrimary", "c-2") in got["c"]  # dr-a's removal, dr-c's primary
