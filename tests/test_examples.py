@@ -126,3 +126,11 @@ def test_messages_name_the_values_and_what_to_do(by_file) -> None:
     (claim,) = by_file["diagnosis-code-valid_XFAIL.json"]
     assert claim.results[0].value == "T84.7"  # read without the dot, reported dotted
     assert "T84.7 is not a billable" in claim.results[0].message
+
+
+def test_every_message_is_filled_in(report: ValidationReport) -> None:
+    """A message names the offending values: no template variable is left unfilled."""
+    messages = [r.message for claim in report.claims for r in claim.results]
+    assert len(messages) >= 40
+    left = [m for m in messages if re.search(r"\{[?$]\w+\}", m)]
+    assert left == []
