@@ -148,3 +148,26 @@ def test_rendering_provider_is_looked_up_on_the_lines_own_claim(tmp_path: Path, 
     # Other claims have a member 1 (or 2) by dr-a: that never makes dr-a these lines' provider.
     assert ("AddOnRequiresPrimary", "b-2") in got["b"]  # dr-b's removal, dr-a's primary
     assert ("AddOnRequiresPrimary", "c-2") in got["c"]  # dr-a's removal, dr-c's primary
+
+
+def test_pump_context_comes_from_the_lines_own_claim(tmp_path: Path, validator: Validator) -> None:
+    """PumpRemovalCode reads the pump codes and diagnoses of the 20701 line's own claim only."""
+    path = tmp_path / "pump.ttl"
+    path.write_text(
+        PREFIXES
+        + "ex:a a cptkg:Claim ; cptkg:item ex:a-1, ex:a-2 ; cptkg:diagnosis ex:a-dx .\n"
+        + "ex:a-dx cptkg:sequence 1 ; cptkg:diagnosisCode icd10cm:T84.7XXA .\n"
+        + _line("a", 1, "27301") + _line("a", 2, "20701", extra="; cptkg:diagnosisSequence 1 ")
+        + "ex:b a cptkg:Claim ; cptkg:item ex:b-1 ; cptkg:diagnosis ex:b-dx .\n"
+        + "ex:b-dx cptkg:sequence 1 ; cptkg:diagnosisCode icd10cm:T85.735A .\n"
+        + _line("b", 1, "62350", extra="; cptkg:diagnosisSequence 1 "))
+    got = _results(validator, path)
+    assert [r for r in got["a"] if r[0] == "PumpRemovalCode"] == []
+
+
+def test_a_line_without_a_code_is_caught(tmp_path: Path, validator: Validator) -> None:
+    """ItemHasOneCode's sh:minCount: a line that reports no procedure code (Turtle; FHIR requires one)."""
+    good = (EXAMPLES / "place-of-service_PASS.ttl").read_text()
+    path = tmp_path / "no-code.ttl"
+    path.write_text(good.replace("cptkg:productOrService cpt:27301 ;", ""))
+    assert ("ItemHasOneCode", "place-of-service_PASS-item-1") in _results(validator, path)["place-of-service_PASS"]
