@@ -171,3 +171,16 @@ def test_a_line_without_a_code_is_caught(tmp_path: Path, validator: Validator) -
     path = tmp_path / "no-code.ttl"
     path.write_text(good.replace("cptkg:productOrService cpt:27301 ;", ""))
     assert ("ItemHasOneCode", "place-of-service_PASS-item-1") in _results(validator, path)["place-of-service_PASS"]
+
+
+def test_a_line_with_two_dates_places_or_quantities_is_caught(tmp_path: Path, validator: Validator) -> None:
+    """The sh:maxCount 1 of ItemHasOneDate, ItemHasOnePlaceOfService and ItemQuantityPositive."""
+    good = (EXAMPLES / "place-of-service_PASS.ttl").read_text()
+    path = tmp_path / "twice.ttl"
+    path.write_text(good.replace('cptkg:servicedDate "2025-03-04"^^xsd:date ;',
+                                 'cptkg:servicedDate "2025-03-04"^^xsd:date, "2025-03-05"^^xsd:date ;', 1)
+                    .replace("cptkg:location pos:24 ;", "cptkg:location pos:24, pos:21 ;", 1)
+                    .replace("cptkg:quantity 1 ;", "cptkg:quantity 1, 2 ;", 1))
+    got = _results(validator, path)["place-of-service_PASS"]
+    rules = {rule for rule, _focus in got}
+    assert {"ItemHasOneDate", "ItemHasOnePlaceOfService", "ItemQuantityPositive"} <= rules, got
