@@ -166,11 +166,17 @@ def test_pump_context_comes_from_the_lines_own_claim(tmp_path: Path, validator: 
 
 
 def test_a_line_without_a_code_is_caught(tmp_path: Path, validator: Validator) -> None:
-    """ItemHasOneCode's sh:minCount: a line that reports no procedure code (Turtle; FHIR requires one)."""
+    """The sh:minCount of ItemHasOneCode, ItemQuantityPositive and DiagnosisHasOneCode (Turtle: FHIR
+    requires a code, and the FHIR reader's default quantity is the real-claims issue's to settle)."""
     good = (EXAMPLES / "place-of-service_PASS.ttl").read_text()
     path = tmp_path / "no-code.ttl"
-    path.write_text(good.replace("cptkg:productOrService cpt:27301 ;", ""))
-    assert ("ItemHasOneCode", "place-of-service_PASS-item-1") in _results(validator, path)["place-of-service_PASS"]
+    path.write_text(good.replace("cptkg:productOrService cpt:27301 ;", "")
+                    .replace("    cptkg:quantity 1 ;\n    cptkg:location pos:24 ;", "    cptkg:location pos:24 ;")
+                    .replace(" ;\n    cptkg:diagnosisCode icd10cm:T84.7XXA .", " ."))
+    got = _results(validator, path)["place-of-service_PASS"]
+    assert ("ItemHasOneCode", "place-of-service_PASS-item-1") in got
+    assert ("ItemQuantityPositive", "place-of-service_PASS-item-2") in got  # no quantity at all
+    assert ("DiagnosisHasOneCode", "place-of-service_PASS-dx-1") in got  # a diagnosis without its code
 
 
 def test_a_line_with_two_dates_places_or_quantities_is_caught(tmp_path: Path, validator: Validator) -> None:
