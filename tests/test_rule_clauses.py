@@ -190,3 +190,15 @@ def test_a_line_with_two_dates_places_or_quantities_is_caught(tmp_path: Path, va
     got = _results(validator, path)["place-of-service_PASS"]
     rules = {rule for rule, _focus in got}
     assert {"ItemHasOneDate", "ItemHasOnePlaceOfService", "ItemQuantityPositive"} <= rules, got
+
+
+def test_one_unit_needs_no_site_and_a_cpt_code_ends_in_a_digit_or_f_t_u_m(tmp_path: Path, validator: Validator) -> None:
+    """UnitsPerSite judges only lines of more than one unit; a CPT code's fifth character is a digit,
+    or F, T, U or M (Category II, III, PLA and MAAA codes)."""
+    good = (EXAMPLES / "place-of-service_PASS.ttl").read_text()
+    path = tmp_path / "units.ttl"
+    path.write_text(good.replace(' ;\n    cptkg:bodySite "left thigh" .', " .")
+                    .replace("cptkg:productOrService cpt:27301 ;", "cptkg:productOrService cpt:2730A ;"))
+    got = _results(validator, path)["place-of-service_PASS"]
+    assert [r for r in got if r[0] == "UnitsPerSite"] == []
+    assert ("ProcedureCodeFormat", "place-of-service_PASS-item-1") in got
