@@ -214,6 +214,12 @@ def _count_claims(paths: list[str]) -> int:
     return total
 
 
+def _silence_stdout() -> None:
+    """The reader of stdout went away (`| head`): later writes, and the flush at exit, go nowhere."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def _refuse_output_over_input(output: str, paths: list[str]) -> None:
     from cptkg.claims import expand_paths
 
@@ -287,8 +293,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 writer.claim(claim_report)
             except BrokenPipeError:
                 # The reader went away: "all conform" may be said only if every claim so far did.
-                with contextlib.suppress(OSError):
-                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                _silence_stdout()
                 print("cptkg: output closed before the run ended", file=sys.stderr)
                 return EXIT_OK if conforms else EXIT_ERROR
             progress.step()
@@ -350,8 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         # The reader went away (`| head`). Later writes to stdout would fail again at exit.
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         return EXIT_OK
     except Exception as err:  # the last line of defence: one line, no traceback
         if debug:

@@ -9,6 +9,7 @@ from urllib.parse import unquote
 
 from rdflib import Literal, URIRef
 
+from cptkg.claims.rdf import OUR_NAMESPACE
 from cptkg.claims.record import CHILDREN, ClaimRecord
 from cptkg.errors import valid_unicode
 from cptkg.kg.namespaces import CPTKG
@@ -18,7 +19,6 @@ from cptkg.rules.catalog import rule_id
 _CHILD_PROPERTIES = frozenset(CHILDREN)
 _SEQUENCE = CPTKG.sequence
 _PRODUCT = CPTKG.productOrService
-_OUR_CODE_SPACE = "https://w3id.org/cptkg/"
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def display(term: Any) -> str:
     if term is None:
         return ""
     text = str(term)
-    if isinstance(term, URIRef) and text.startswith(_OUR_CODE_SPACE):
+    if isinstance(term, URIRef) and text.startswith(OUR_NAMESPACE):
         return unquote(text.rsplit("/", 1)[-1])
     return text
 
