@@ -55,7 +55,7 @@ def main() -> None:
             return
         counts["reports"] += len(reports)
         counts["unreadable"] += sum(any(r.rule == "Unreadable" for r in rep.results) for rep in reports)
-        seen = {int(r.origin.rsplit(":", 1)[1].split("#")[0]) for r in reports}
+        seen = {int(r.where.split(",")[0].removeprefix("line ")) for r in reports}
         counts["lost"] += len(expected - seen)
 
     started = time.perf_counter()

@@ -18,6 +18,10 @@ from typing import IO, Any
 from cptkg._version import __version__
 from cptkg.errors import InputError, NotImplementedFeature, printable
 
+# The input forms of cptkg.claims.files.FORMS, restated so that --help needs no RDF stack (a test
+# holds the two equal).
+INPUT_FORMS = ("fhir", "ndjson", "x12", "turtle", "jsonld", "nt", "rdfxml")
+
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR, EXIT_NOT_IMPLEMENTED = 0, 1, 2, 3
@@ -42,8 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    v = sub.add_parser("validate", help="validate claims (Turtle, JSON-LD, N-Triples, FHIR JSON)")
-    v.add_argument("paths", nargs="+", metavar="PATH", help="files or folders of claims")
+    v = sub.add_parser("validate", help="validate claims (FHIR JSON and NDJSON, X12 837P, claim graphs in RDF)")
+    v.add_argument("paths", nargs="+", metavar="PATH", help="files or folders of claims; - reads standard input")
+    v.add_argument("--input-format", choices=list(INPUT_FORMS), metavar="FORM",
+                   help=f"the form of the input ({', '.join(INPUT_FORMS)}); default: detected from the content "
+                        "and the file name")
     v.add_argument("--format", default="human",
                    choices=["human", "table", "json", "jsonl", "turtle"])
     v.add_argument("--workers", type=int, default=0, metavar="N",
@@ -206,7 +213,7 @@ def _count_claims(paths: list[str]) -> int:
 
     total = 0
     for path in expand_paths(paths):
-        if path.suffix.lower() in (".ndjson", ".jsonl"):
+        if str(path) != "-" and path.suffix.lower() in (".ndjson", ".jsonl"):
             with path.open("rb") as handle:
                 total += sum(1 for line in handle if line.strip())
         else:
@@ -223,9 +230,11 @@ def _silence_stdout() -> None:
 def _refuse_output_over_input(output: str, paths: list[str]) -> None:
     from cptkg.claims import expand_paths
 
+    files = [p for p in paths if p != "-"]
     target = Path(output).resolve()
-    given = {Path(p).resolve() for p in paths}
-    if target in given or (target.exists() and target in {p.resolve() for p in expand_paths(paths)}):
+    given = {Path(p).resolve() for p in files}
+    if target in given or (target.exists() and target in {p.resolve() for p in expand_paths(files)} if files
+                           else False):
         raise InputError(f"--output {output} is one of the inputs: it would be overwritten; write elsewhere")
 
 
@@ -271,12 +280,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 raise InputError("--format turtle is not available with --workers or --scheduler")
             expand_paths(args.paths)  # missing paths fail before a cluster starts
             client, cluster = distributed.client_for(args.workers, args.scheduler)
-            reports = _single_unreadable_is_an_error(distributed.run(args.paths, client, batch_size=args.batch_size))
+            reports = _single_unreadable_is_an_error(distributed.run(
+                args.paths, client, batch_size=args.batch_size, form=args.input_format))
         else:
             from cptkg.claims import read_paths
             from cptkg.rules.validator import Validator
 
-            records = read_paths(args.paths)
+            records = read_paths(args.paths, args.input_format)
             first = next(records, None)
             second = next(records, None)
             if first is not None and second is None and first.error is not None:

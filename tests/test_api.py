@@ -19,7 +19,7 @@ def test_validate_returns_a_typed_report() -> None:
     first, second = report.claims
     assert isinstance(first, ClaimReport) and isinstance(first.results[0], Result)
     assert (first.results[0].rule, first.results[0].line, first.results[0].code) == (
-        "PlaceOfServiceAllowed", 2, "20701")
+        "PlaceOfServiceAllowed", "2", "20701")
     assert second.conforms and second.results[0].severity == "Warning"
     assert report.as_json()["claims"][1]["claim"] == "https://example.org/claims/specialty_XFAIL"
 

@@ -135,3 +135,26 @@ def test_a_failing_partition_is_reported_not_raised(monkeypatch) -> None:
     (result,) = report["results"]
     assert report["claim"] == "claims.ndjson:41"
     assert result["rule"] == "Unreadable" and "disk on fire" in result["message"]
+
+
+def test_mixed_folder_same_json_with_and_without_workers(cluster, tmp_path: Path) -> None:
+    """FHIR, NDJSON, Bundles, 837P and Turtle in one folder: the same JSON, byte for byte, from one
+    process and from the cluster (names come from paths and positions, never from worker files)."""
+    import shutil
+
+    from tests.conftest import run_cli
+
+    inputs = EXAMPLES.parent / "inputs"
+    folder = tmp_path / "mixed"
+    shutil.copytree(inputs, folder)
+    for name in ("place-of-service_XFAIL.ttl", "addon-requires-primary_PASS.json", "unit-per-site_XFAIL.ttl"):
+        if (EXAMPLES / name).exists():
+            shutil.copy(EXAMPLES / name, folder / name)
+    alone = run_cli("validate", str(folder), "--format", "json")
+    on_dask = run_cli("validate", str(folder), "--scheduler", cluster.scheduler.address, "--format", "json")
+    assert alone.returncode == on_dask.returncode == 1
+    assert alone.stdout == on_dask.stdout
+    claims = json.loads(alone.stdout)["claims"]
+    assert {c["verdict"] for c in claims} == {"conforms", "does-not-conform", "not-applicable", "unreadable"}
+    assert all(str(folder) in c["origin"]["file"] for c in claims)
+    assert not any("tmp" in r["focus"] and "claims." in r["focus"] for c in claims for r in c["results"])

@@ -180,7 +180,7 @@ def test_fuzz_every_line_reported_exactly_once(tmp_path: Path, validator: Valida
     reports = [r for r in validator.validate(claims.read_paths([path]))]
     # A line is one claim, or (a Bundle) several; every non-blank line yields at least one report,
     # and reports come in line order.
-    origins = [int(r.origin.rsplit(":", 1)[1].split("#")[0]) for r in reports]
+    origins = [int(r.where.split(",")[0].removeprefix("line ")) for r in reports]
     assert origins == sorted(origins)
     assert set(origins) == {n for n, line in enumerate(lines, 1) if line.strip()}
     for report in reports:
@@ -520,7 +520,7 @@ def test_extra_triples_about_codes_and_classes_change_nothing(validator: Validat
 
     plain = Graph()
     for index, resource in enumerate(resources):
-        record = claim_record(dict(resource, id=f"c{index}"), "generated")
+        record = claim_record(dict(resource, id=f"c{index}"), "generated", "", {})
         assume(record.readable)
         for triple in record.triples:
             plain.add(triple)
@@ -531,7 +531,7 @@ def test_extra_triples_about_codes_and_classes_change_nothing(validator: Validat
     def results(graph: Graph) -> list:
         records = list(claims_from_graph(graph, "generated"))
         for position, record in enumerate(records):
-            record.position, record.source = position, "generated"
+            record.position = position
         return [(r.claim, [(x.rule, x.focus, x.value, x.message) for x in r.results])
                 for r in validator.validate(records)]
 

@@ -156,7 +156,16 @@ def check_codes_for_place_and_specialty() -> None:
     assert rows("codes-for-place-and-specialty", pos="11", specialty="207X00000X") == []
 
 
+def check_watched_codes() -> None:
+    got = {(r["code"], r["why"]) for r in rows("watched-codes")}
+    family = {(c, "drug-delivery family") for c in ("20700", "20701", "20702", "20703", "20704", "20705")}
+    pump = {(c, "intrathecal infusion code") for c in
+            ("62350", "62351", "62355", "62360", "62361", "62362", "62365", "62367", "62368", "62369", "62370")}
+    assert got == family | pump | {("11981", "excluded beside a family code")}
+
+
 EXPECTED = {
+    "watched-codes": check_watched_codes,
     "related-codes": check_related_codes,
     "codes-for-diagnosis": check_codes_for_diagnosis,
     "codes-by-specialty": check_codes_by_specialty,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from rdflib import Graph
@@ -49,13 +50,21 @@ def test_json_output_shape_and_order() -> None:
         "place-of-service-XFAIL", "addon-requires-primary-PASS",
         "https://example.org/claims/place-of-service_XFAIL"]
     for claim in data["claims"]:
-        assert set(claim) == {"claim", "conforms", "results"}
+        assert set(claim) == {"claim", "conforms", "verdict", "origin", "reason", "results"}
+        assert set(claim["origin"]) == {"file", "where"}
         for result in claim["results"]:
-            assert set(result) == {"rule", "severity", "focus", "path", "value", "message"}
+            assert set(result) == {"rule", "severity", "line", "code", "diagnosis", "focus", "path", "value",
+                                   "message"}
+    assert [(c["verdict"], c["origin"]) for c in data["claims"]] == [
+        ("does-not-conform", {"file": str(BAD_JSON), "where": None}),
+        ("conforms", {"file": str(GOOD_JSON), "where": None}),
+        ("does-not-conform", {"file": str(paths[2]), "where": None})]
     first = data["claims"][0]["results"][0]
     assert first["rule"] == "PlaceOfServiceAllowed"
     assert first["severity"] == "Violation"
-    assert first["focus"] == "urn:cptkg:fhir:Claim/place-of-service-XFAIL/item/2"
+    assert (first["line"], first["code"], first["diagnosis"]) == ("2", "20701", None)
+    # Named by the input's path and the claim's id: stable, and apart from the same id elsewhere.
+    assert first["focus"] == f"urn:cptkg:claim:{quote(str(BAD_JSON), safe='')}::place-of-service-XFAIL/item/2"
     assert first["value"] == "11"
 
 
@@ -79,12 +88,13 @@ def test_turtle_format_is_a_shacl_report() -> None:
 def test_table_and_human_formats() -> None:
     proc = run_cli("validate", str(BAD_JSON), "--format", "table")
     header, row = proc.stdout.strip().splitlines()
-    assert header.split("\t")[:5] == ["claim", "line", "code", "severity", "rule"]
-    assert row.split("\t")[:5] == ["place-of-service-XFAIL", "2", "20701", "Violation",
-                                   "PlaceOfServiceAllowed"]
+    assert header.split("\t") == ["claim", "verdict", "file", "where", "line", "code", "diagnosis", "severity",
+                                  "rule", "value", "message"]
+    assert row.split("\t")[:10] == ["place-of-service-XFAIL", "does-not-conform", str(BAD_JSON), "", "2", "20701",
+                                    "", "Violation", "PlaceOfServiceAllowed", "11"]
     human = run_cli("validate", str(BAD_JSON)).stdout
     assert "line 2 (20701)  Violation  PlaceOfServiceAllowed" in human
-    assert "1 claim: 0 conforming, 1 not; 1 violations, 0 warnings" in human
+    assert "1 claim: 0 conforming, 1 not, 0 not applicable, 0 unreadable; 1 violations, 0 warnings" in human
 
 
 def test_output_file(tmp_path: Path) -> None:
@@ -106,7 +116,7 @@ BAD_SINGLE = {
     "patient.json": (json.dumps({"resourceType": "Patient", "id": "p1"}), "not a FHIR Claim"),
     "no-items.json": (json.dumps(claim_json(item=[])), None),
     "bad-date.json": (None, "servicedDate"),
-    "unknown-system.json": (None, "no coding in a system cptkg reads"),
+    "unknown-form.txt": ("Claim 1: knee, 20701\n", "not a claim file cptkg can read: expected FHIR JSON"),
     "no-claims.ttl": ("@prefix ex: <http://ex/> .\nex:a ex:b ex:c .", "no claims found"),
     "bad-date.ttl": (None, "bad date"),
     "no-items.ttl": ("@prefix cptkg: <https://w3id.org/cptkg/ontology#> .\n"
@@ -119,10 +129,6 @@ def _bad_file(tmp_path: Path, name: str) -> Path:
     if name == "bad-date.json":
         data = claim_json()
         data["item"][0]["servicedDate"] = "2025-02-30"
-        text = json.dumps(data)
-    if name == "unknown-system.json":
-        data = claim_json()
-        data["item"][0]["productOrService"]["coding"][0]["system"] = "http://snomed.info/sct"
         text = json.dumps(data)
     if name == "bad-date.ttl":
         text = (EXAMPLES / "addon-requires-primary_PASS.ttl").read_text().replace(
@@ -158,7 +164,8 @@ def test_bad_claims_inside_a_batch_are_reported_unreadable(tmp_path: Path) -> No
     for claim in claims[1:4]:
         (result,) = claim["results"]
         assert result["rule"] == "Unreadable" and result["severity"] == "Violation"
-    assert "batch.ndjson:2" in claims[1]["results"][0]["message"]
+    assert "batch.ndjson line 2" in claims[1]["results"][0]["message"]
+    assert [c["origin"]["where"] for c in claims] == [f"line {n}" for n in range(1, 6)]
     assert claims[3]["claim"] == "bad-date"
 
 
@@ -170,9 +177,9 @@ def test_bundle_with_a_non_claim_entry(tmp_path: Path) -> None:
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle))
     data = json.loads(run_cli("validate", str(path), "--format", "json").stdout)
-    assert [c["conforms"] for c in data["claims"]] == [True, False, False]
-    assert data["claims"][1]["results"][0]["rule"] == "Unreadable"
-    assert data["claims"][2]["results"][0]["rule"] == "PlaceOfServiceAllowed"
+    # The Patient is what claims may reference, never a claim of its own.
+    assert [(c["conforms"], c["origin"]["where"]) for c in data["claims"]] == [(True, "entry[0]"), (False, "entry[2]")]
+    assert data["claims"][1]["results"][0]["rule"] == "PlaceOfServiceAllowed"
 
 
 def test_missing_path_and_empty_folder(tmp_path: Path) -> None:

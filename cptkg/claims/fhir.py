@@ -1,13 +1,20 @@
-"""FHIR R4 Claim JSON -> the cptkg claim graph (the mapping is in the README, Validating claims).
+"""FHIR R4 JSON -> the cptkg claim graph: a Claim or ExplanationOfBenefit, a Bundle holding them and
+the resources they reference, or NDJSON with one of these a line (the mapping is in the README,
+Input forms).
 
-Resources are parsed with fhir.resources' R4B models (R4B Claim matches R4 4.0.1 Claim), so a
-claim that is not valid FHIR is reported as Unreadable with pydantic's reason.
+Claims and EOBs are parsed with fhir.resources' R4B models (R4B Claim and ExplanationOfBenefit match
+R4 4.0.1), so one that is not valid FHIR is reported as Unreadable with pydantic's reason. The other
+entries of a Bundle are what claims may reference (Condition, Practitioner, PractitionerRole, ...);
+they are never reported as claims.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, BinaryIO
 from urllib.parse import quote
@@ -15,8 +22,9 @@ from urllib.parse import quote
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
+from cptkg.claims.codesystems import SYSTEM_HCPCS_ALL_LEVELS, SYSTEM_WHO_ICD10, canonical
 from cptkg.claims.rdf import claims_from_graph
-from cptkg.claims.record import ClaimRecord, Triple
+from cptkg.claims.record import ClaimRecord, Triple, claim_iri
 from cptkg.claims.safe_parse import load_json, parse_untrusted
 from cptkg.errors import InputError
 from cptkg.kg.icd10cm import normalise as normalise_icd
@@ -26,6 +34,7 @@ from cptkg.kg.namespaces import (
     DOCEL,
     HCPCS,
     ICD10CM,
+    MOD,
     NUCC,
     POS,
     SYSTEM_CPT,
@@ -38,35 +47,61 @@ from cptkg.kg.namespaces import (
 
 log = logging.getLogger(__name__)
 
-CLAIM_BASE = "urn:cptkg:fhir:Claim/"
 MAX_LINE_BYTES = 16 * 1024 * 1024
+CLAIM_KINDS = ("Claim", "ExplanationOfBenefit")
+# A claim in one of these states is not a live claim: reported, judged by no rule.
+NOT_LIVE_STATUSES = {"entered-in-error": "it was entered in error", "cancelled": "it was cancelled"}
+# Da Vinci PAS modifier extensions that cancel the line (or supporting information) they sit on:
+# extension-itemCancelled (PAS 1.x, boolean) and modifierextension-infoCancelled (PAS 2.x).
+PAS_CANCELLED = frozenset({
+    "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-itemCancelled",
+    "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/modifierextension-infoCancelled",
+})
+UNDERSTOOD_MODIFIER_EXTENSIONS = PAS_CANCELLED
+_FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 class ClaimConversionError(Exception):
     """The resource is FHIR, but not a claim cptkg can read (one line, says what to fix)."""
 
 
-def _claim_model() -> Any:
-    from fhir.resources.R4B.claim import Claim
+def _model(kind: str) -> Any:
+    if kind == "Claim":
+        from fhir.resources.R4B.claim import Claim
 
-    return Claim
+        return Claim
+    from fhir.resources.R4B.explanationofbenefit import ExplanationOfBenefit
+
+    return ExplanationOfBenefit
 
 
-def read_json_document(text: str, where: str) -> Iterator[ClaimRecord]:
+def _at(where: str, more: str) -> str:
+    return f"{where}, {more}" if where else more
+
+
+def _unreadable(source: str, where: str, reason: str, claim_id: str | None = None,
+                iri: URIRef | None = None) -> ClaimRecord:
+    shown = claim_id or (f"{source} {where}" if where else source)
+    place = f"{source} {where}" if where else source
+    return ClaimRecord(shown, source, where, iri=iri, error=f"{place}: {reason}")
+
+
+def read_json_text(text: str, source: str, where: str = "") -> Iterator[ClaimRecord]:
+    """One JSON document: a FHIR resource (Claim, EOB, Bundle), or JSON-LD in the claim vocabulary."""
     try:
-        data = load_json(text, where)
+        data = load_json(text, _at(source, where) if where else source)
     except InputError as err:
-        yield ClaimRecord(where, where, error=str(err))
+        yield ClaimRecord(source, source, where, error=str(err))
         return
     if isinstance(data, dict) and "@context" in data:
         try:
-            graph = parse_untrusted(text, "json-ld", where)
+            graph = parse_untrusted(text, "json-ld", source)
         except InputError as err:
-            yield ClaimRecord(where, where, error=str(err))
+            yield ClaimRecord(source, source, where, error=str(err))
             return
-        yield from claims_from_graph(graph, where)
+        yield from claims_from_graph(graph, source)
         return
-    yield from records_from_resource(data, where)
+    yield from records_from_resource(data, source, where)
 
 
 def bounded_lines(handle: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
@@ -85,80 +120,130 @@ def bounded_lines(handle: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[byt
         yield line
 
 
-def read_ndjson(lines: Iterable[bytes], where: str, first_line: int = 1) -> Iterator[ClaimRecord]:
-    """One claim per line of NDJSON; a line that cannot be read is one Unreadable record."""
+def read_ndjson(lines: Iterable[bytes], source: str, first_line: int = 1) -> Iterator[ClaimRecord]:
+    """One resource per line of NDJSON; a line that cannot be read is one Unreadable record."""
     for number, line in enumerate(lines, first_line):
         if not line.strip():
             continue
-        here = f"{where}:{number}"
+        where = f"line {number}"
         try:
-            yield from _ndjson_line(line, here)
+            yield from _ndjson_line(line, source, where)
         except Exception as err:  # one line's failure is that line's, never the run's
-            log.debug("NDJSON line %s failed", here, exc_info=True)
-            yield ClaimRecord(here, here, error=f"{here}: cannot be read ({type(err).__name__}: "
+            log.debug("NDJSON %s %s failed", source, where, exc_info=True)
+            yield _unreadable(source, where, f"cannot be read ({type(err).__name__}: "
                               f"{' '.join(str(err).split())[:200]})")
 
 
-def _ndjson_line(line: bytes, here: str) -> Iterator[ClaimRecord]:
+def _ndjson_line(line: bytes, source: str, where: str) -> Iterator[ClaimRecord]:
     if len(line) > MAX_LINE_BYTES:
-        yield ClaimRecord(here, here, error=f"{here}: line longer than {MAX_LINE_BYTES >> 20} MiB")
+        yield _unreadable(source, where, f"line longer than {MAX_LINE_BYTES >> 20} MiB")
         return
     try:
-        text = line.decode("utf-8")
+        text = line.decode("utf-8-sig" if where == "line 1" else "utf-8")
     except UnicodeDecodeError:
-        yield ClaimRecord(here, here, error=f"{here}: not UTF-8 text")
+        yield _unreadable(source, where, "not UTF-8 text")
         return
     try:
-        data = load_json(text, here)
+        data = load_json(text, f"{source} {where}")
     except InputError as err:
-        yield ClaimRecord(here, here, error=str(err))
+        yield ClaimRecord(f"{source} {where}", source, where, error=str(err))
         return
-    yield from records_from_resource(data, here)
+    yield from records_from_resource(data, source, where)
 
 
-def records_from_resource(data: Any, where: str) -> Iterator[ClaimRecord]:
+def records_from_resource(data: Any, source: str, where: str = "") -> Iterator[ClaimRecord]:
     if not isinstance(data, dict):
-        yield ClaimRecord(where, where, error=f"{where}: a JSON {type(data).__name__}, not a FHIR resource")
+        yield _unreadable(source, where, f"a JSON {type(data).__name__}, not a FHIR resource")
         return
     kind = data.get("resourceType")
-    if kind == "Claim":
-        yield claim_record(data, where)
+    if kind in CLAIM_KINDS:
+        yield claim_record(data, source, where, {})
     elif kind == "Bundle":
-        entries = data.get("entry") or []
-        if not isinstance(entries, list) or not entries:
-            yield ClaimRecord(where, where, error=f"{where}: a Bundle with no entries")
-            return
-        for index, entry in enumerate(entries):
-            here = f"{where}#entry[{index}]"
-            resource = entry.get("resource") if isinstance(entry, dict) else None
-            if not isinstance(resource, dict) or resource.get("resourceType") != "Claim":
-                what = resource.get("resourceType") if isinstance(resource, dict) else None
-                yield ClaimRecord(here, here, error=f"{here}: a {what or 'entry without a resource'}, "
-                                  "not a Claim")
-                continue
-            yield claim_record(resource, here)
+        yield from _bundle(data, source, where)
     else:
-        yield ClaimRecord(where, where, error=f"{where}: a {kind or 'JSON object without resourceType'}, "
-                          "not a FHIR Claim or a Bundle of Claims")
+        yield _unreadable(source, where, f"a {kind or 'JSON object without resourceType'}, not a FHIR "
+                          "Claim, ExplanationOfBenefit or a Bundle holding them")
 
 
-def claim_record(resource: dict[str, Any], where: str) -> ClaimRecord:
+def _bundle(data: dict[str, Any], source: str, where: str) -> Iterator[ClaimRecord]:
+    entries = data.get("entry") or []
+    if not isinstance(entries, list) or not entries:
+        yield _unreadable(source, where, "a Bundle with no entries")
+        return
+    index: dict[str, dict[str, Any]] = {}
+    claims: list[tuple[int, dict[str, Any]]] = []
+    others: dict[str, int] = {}
+    for number, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            continue  # a transaction's DELETE, or an empty entry: nothing a claim can use
+        kind, rid = resource.get("resourceType"), resource.get("id")
+        full_url = entry.get("fullUrl")
+        if isinstance(full_url, str) and full_url:
+            index[full_url] = resource
+        if isinstance(kind, str) and isinstance(rid, str):
+            index.setdefault(f"{kind}/{rid}", resource)
+        if kind in CLAIM_KINDS:
+            claims.append((number, resource))
+        else:
+            others[str(kind)] = others.get(str(kind), 0) + 1
+    if not claims:
+        held = ", ".join(f"{n} {k}" for k, n in sorted(others.items())) or "no resources"
+        yield _unreadable(source, where, f"a Bundle with no Claim or ExplanationOfBenefit (it holds {held})")
+        return
+    for number, resource in claims:
+        yield claim_record(resource, source, _at(where, f"entry[{number}]"), index)
+
+
+def claim_record(resource: dict[str, Any], source: str, where: str,
+                 bundle: dict[str, dict[str, Any]]) -> ClaimRecord:
+    kind = str(resource.get("resourceType"))
     claim_id = resource.get("id") if isinstance(resource.get("id"), str) else None
-    shown = claim_id or where
+    iri = claim_iri(source, where, claim_id)
     try:
-        claim = _claim_model().model_validate(resource)
+        claim = _model(kind).model_validate(resource)
     except Exception as err:  # pydantic.ValidationError, and ValueError from fhir_core
-        return ClaimRecord(shown, where, error=f"{where}: not a valid FHIR R4 Claim: {_pydantic_reason(err)}")
-    iri = URIRef(CLAIM_BASE + quote(claim_id or where, safe=""))
+        return _unreadable(source, where, f"not a valid FHIR R4 {kind}: {_pydantic_reason(err)}", claim_id, iri)
+    shown = claim_id or (f"{source} {where}" if where else source)
+    record = ClaimRecord(shown, source, where, iri=iri)
+    unknown = _unknown_modifier_extension(resource, kind)
+    if unknown:
+        record.error = (f"{record.origin}: {kind} {shown}: {unknown[1]} has the modifierExtension "
+                        f"{unknown[0]}, which cptkg does not understand (FHIR forbids ignoring one)")
+        return record
+    status = getattr(claim, "status", None)
+    if status in NOT_LIVE_STATUSES:
+        record.not_applicable = f"its status is {status}: {NOT_LIVE_STATUSES[status]}"
+        return record
     try:
-        triples = convert(claim, iri)
+        record.triples = Converter(claim, iri, References(claim, bundle)).convert()
     except ClaimConversionError as err:
-        return ClaimRecord(shown, where, iri=iri, error=f"{where}: claim {shown}: {err}")
+        record.error = f"{record.origin}: {kind} {shown}: {err}"
     except Exception as err:
-        log.warning("claim %s at %s could not be converted", shown, where, exc_info=True)
-        return ClaimRecord(shown, where, iri=iri, error=f"{where}: claim {shown} could not be read "
-                           f"({type(err).__name__}: {err}); please report it with the claim")
-    return ClaimRecord(shown, where, iri=iri, triples=triples)
+        log.warning("%s %s at %s could not be converted", kind, shown, record.origin, exc_info=True)
+        record.error = (f"{record.origin}: {kind} {shown} could not be read ({type(err).__name__}: {err}); "
+                        "please report it with the claim")
+    return record
+
+
+def _unknown_modifier_extension(node: Any, path: str) -> tuple[str, str] | None:
+    """The first modifierExtension (url, where) cptkg does not understand, anywhere in the resource."""
+    if isinstance(node, dict):
+        for ext in node.get("modifierExtension") or []:
+            url = ext.get("url") if isinstance(ext, dict) else None
+            if url not in UNDERSTOOD_MODIFIER_EXTENSIONS:
+                return str(url), path
+        for key, value in node.items():
+            if key != "modifierExtension":
+                found = _unknown_modifier_extension(value, f"{path}.{key}")
+                if found:
+                    return found
+    elif isinstance(node, list):
+        for number, value in enumerate(node):
+            found = _unknown_modifier_extension(value, f"{path}[{number}]")
+            if found:
+                return found
+    return None
 
 
 def _pydantic_reason(err: Exception) -> str:
@@ -173,28 +258,285 @@ def _pydantic_reason(err: Exception) -> str:
     return " ".join(str(err).split())[:300]
 
 
+@dataclass
+class References:
+    """Resolves a claim's references: ``#id`` to a contained resource, anything else to a Bundle
+    entry by its fullUrl (urn:uuid:..., an absolute URL) or by Type/id."""
+
+    claim: Any
+    bundle: dict[str, dict[str, Any]]
+    contained: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.contained = {}
+        for resource in getattr(self.claim, "contained", None) or []:
+            rid = getattr(resource, "id", None)
+            if rid:
+                self.contained[rid] = resource.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def resolve(self, reference: str) -> dict[str, Any] | None:
+        if reference.startswith("#"):
+            return self.contained.get(reference[1:])
+        if reference in self.bundle:
+            return self.bundle[reference]
+        parts = reference.rstrip("/").split("/")
+        if "_history" in parts:
+            parts = parts[:parts.index("_history")]
+        if len(parts) >= 2:
+            return self.bundle.get(f"{parts[-2]}/{parts[-1]}")
+        return None
+
+
 def _codings(concept: Any) -> list[Any]:
     return list(getattr(concept, "coding", None) or []) if concept is not None else []
 
 
-def _one_system(concept: Any, systems: dict[str, Any], what: str) -> list[URIRef]:
-    codings = _codings(concept)
-    found = [systems[c.system](c.code) for c in codings if c.system in systems and c.code]
-    if not found and codings:
-        seen = ", ".join(sorted({str(c.system) for c in codings}))
-        raise ClaimConversionError(f"{what} has no coding in a system cptkg reads (got {seen}; "
-                                   f"expected {' or '.join(systems)})")
-    return found
+def _raw_codings(concept: Any) -> list[dict[str, Any]]:
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    return [c for c in codings or [] if isinstance(c, dict)]
 
 
-def _code_iri(namespace: Any) -> Any:
-    return lambda code: namespace[quote(str(code).strip(), safe=".")]
+def _code_iri(namespace: Any) -> Callable[[str], URIRef]:
+    return lambda code: namespace[quote(code.strip(), safe=".")]
 
 
-PROCEDURE_SYSTEMS = {SYSTEM_CPT: _code_iri(CPT), SYSTEM_HCPCS: _code_iri(HCPCS)}
-POS_SYSTEMS = {SYSTEM_POS: _code_iri(POS)}
-ICD_SYSTEMS = {SYSTEM_ICD10CM: lambda code: ICD10CM[quote(normalise_icd(str(code)), safe=".")]}
-NUCC_SYSTEMS = {SYSTEM_NUCC: _code_iri(NUCC)}
+def _hcpcs_any_level(code: str) -> URIRef:
+    # HCPCS "all levels": level I is CPT (five digits first), level II a letter and four digits.
+    text = code.strip()
+    return (CPT if text[:1].isdigit() else HCPCS)[quote(text, safe=".")]
+
+
+PROCEDURE_SYSTEMS: dict[str, Callable[[str], URIRef]] = {
+    SYSTEM_CPT: _code_iri(CPT), SYSTEM_HCPCS: _code_iri(HCPCS), SYSTEM_HCPCS_ALL_LEVELS: _hcpcs_any_level}
+_POS = _code_iri(POS)
+_NUCC = _code_iri(NUCC)
+
+
+def _icd(code: str) -> URIRef:
+    return ICD10CM[quote(normalise_icd(code), safe=".")]
+
+
+def _in_system(codings: Iterable[Any], system: str) -> list[str]:
+    out = []
+    for c in codings:
+        sys_, code = (c.get("system"), c.get("code")) if isinstance(c, dict) else (c.system, c.code)
+        if code and canonical(sys_) == system:
+            out.append(str(code))
+    return out
+
+
+def _full_date(value: Any, what: str) -> str | None:
+    """A FHIR date or dateTime as the calendar day the claim wrote (no time-zone conversion)."""
+    if value is None:
+        return None
+    text = value.isoformat() if isinstance(value, date | datetime) else str(value)
+    if not _FULL_DATE.match(text):
+        raise ClaimConversionError(f"{what} {text} is not a full date: give YYYY-MM-DD")
+    return text[:10]
+
+
+def _period_day(period: Any, what: str) -> str | None:
+    if period is None:
+        return None
+    if period.start is not None:
+        return _full_date(period.start, f"{what}.start")
+    return _full_date(period.end, f"{what}.end")
+
+
+def _integer(value: Any) -> Literal:
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ClaimConversionError(f"quantity {value} is not a number")
+    if isinstance(value, Decimal | float) and value == int(value):
+        return Literal(int(value))
+    if isinstance(value, int):
+        return Literal(value)
+    return Literal(Decimal(str(value)))
+
+
+def _cancelled(element: Any) -> bool:
+    for ext in getattr(element, "modifierExtension", None) or []:
+        if ext.url in PAS_CANCELLED and getattr(ext, "valueBoolean", None) is not False:
+            return True
+    return False
+
+
+# rdflib's Namespace attribute lookup costs microseconds a call; the converter uses these per triple.
+_TYPE = RDF.type
+_XSD_DATE = XSD.date
+_ONE = Literal(1)
+
+
+@dataclass
+class _Inherited:
+    """What a detail line takes from the item it belongs to (FHIR puts these on the item only)."""
+
+    date: str | None
+    location: list[URIRef]
+    diagnoses: list[Literal]
+    care_team: list[Literal]
+    information: list[Literal]
+    body_sites: list[Literal]
+
+
+class Converter:
+    """One Claim or ExplanationOfBenefit model -> its triples in the claim vocabulary."""
+
+    def __init__(self, claim: Any, iri: URIRef, references: References) -> None:
+        self.claim = claim
+        self.iri = iri
+        self.base = str(iri)
+        self.references = references
+        self.out: list[Triple] = [(iri, _TYPE, CPTKG.Claim)]
+
+    def convert(self) -> list[Triple]:
+        items = list(self.claim.item or [])
+        if not items:
+            raise ClaimConversionError("the claim has no items: nothing to validate")
+        billable = _period_day(getattr(self.claim, "billablePeriod", None), "billablePeriod")
+        for item in items:
+            self._item(item, billable)
+        self._diagnoses()
+        self._care_team()
+        self._supporting_info()
+        return self.out
+
+    def _item(self, item: Any, billable: str | None) -> None:
+        number = str(item.sequence)
+        what = f"item {number}"
+        day = (_full_date(item.servicedDate, f"{what} servicedDate")
+               or _period_day(item.servicedPeriod, f"{what} servicedPeriod") or billable)
+        location = [_POS(c) for c in _in_system(_codings(item.locationCodeableConcept), SYSTEM_POS)]
+        sites = []
+        if item.bodySite is not None:
+            sites = [Literal(f"{c.system}|{c.code}" if c.system else str(c.code))
+                     for c in _codings(item.bodySite) if c.code]
+            if not sites and item.bodySite.text:
+                sites = [Literal(item.bodySite.text)]
+        inherited = _Inherited(day, location, self._pointers(item.diagnosisSequence, f"{what} diagnosisSequence"),
+                               self._pointers(item.careTeamSequence, f"{what} careTeamSequence"),
+                               self._pointers(item.informationSequence, f"{what} informationSequence"), sites)
+        node = self._line(item, number, None, inherited, sequence=int(item.sequence))
+        for detail in item.detail or []:
+            detail_number = f"{number}.{detail.sequence}"
+            detail_node = self._line(detail, detail_number, node, inherited)
+            for sub in detail.subDetail or []:
+                self._line(sub, f"{detail_number}.{sub.sequence}", detail_node, inherited)
+
+    def _line(self, line: Any, number: str, parent: URIRef | None, inherited: _Inherited,
+              sequence: int | None = None) -> URIRef:
+        codings = _codings(line.productOrService)
+        codes = [PROCEDURE_SYSTEMS[s](str(c.code)) for c in codings
+                 if c.code and (s := canonical(c.system)) in PROCEDURE_SYSTEMS]
+        out = self.out
+        if not codes or _cancelled(line):
+            node = URIRef(f"{self.base}/line/{number}")
+            out += [(self.iri, CPTKG.otherLine, node), (node, _TYPE, CPTKG.OtherClaimLine),
+                    (node, CPTKG.lineNumber, Literal(number))]
+            if sequence is not None:
+                out.append((node, CPTKG.sequence, Literal(sequence)))
+            shown = [f"{c.system or ''}|{c.code}" for c in codings if c.code] or [str(line.productOrService.text or "")]
+            if _cancelled(line):
+                shown = [f"cancelled {s}" for s in shown]
+            out += [(node, CPTKG.otherCode, Literal(s)) for s in shown]
+            return node
+        node = URIRef(f"{self.base}/item/{number}")
+        out += [(self.iri, CPTKG.item, node), (node, _TYPE, CPTKG.ClaimItem),
+                (node, CPTKG.lineNumber, Literal(number))]
+        if sequence is not None:
+            out.append((node, CPTKG.sequence, Literal(sequence)))
+        if parent is not None:
+            out.append((node, CPTKG.partOfLine, parent))
+        out += [(node, CPTKG.productOrService, c) for c in codes]
+        for concept in line.modifier or []:
+            for text in [c.code for c in _codings(concept) if c.code] or ([concept.text] if concept.text else []):
+                out.append((node, CPTKG.modifier, MOD[quote(str(text).strip().upper(), safe="")]))
+        if inherited.date is not None:
+            out.append((node, CPTKG.servicedDate, Literal(inherited.date, datatype=_XSD_DATE)))
+        out += [(node, CPTKG.location, pos) for pos in inherited.location]
+        quantity = line.quantity.value if line.quantity is not None else None
+        out.append((node, CPTKG.quantity, _ONE if quantity is None else _integer(quantity)))
+        out += [(node, CPTKG.diagnosisSequence, v) for v in inherited.diagnoses]
+        out += [(node, CPTKG.careTeamSequence, v) for v in inherited.care_team]
+        out += [(node, CPTKG.informationSequence, v) for v in inherited.information]
+        out += [(node, CPTKG.bodySite, s) for s in inherited.body_sites]
+        return node
+
+    @staticmethod
+    def _pointers(values: Any, what: str) -> list[Literal]:
+        """Pointers (diagnosisSequence, careTeamSequence, ...) as integers; an empty entry is an error."""
+        out = []
+        for value in values or []:
+            if value is None:
+                raise ClaimConversionError(f"{what} has an empty entry: give sequence numbers")
+            out.append(Literal(int(value)))
+        return out
+
+    def _diagnoses(self) -> None:
+        for dx in self.claim.diagnosis or []:
+            node = URIRef(f"{self.base}/diagnosis/{dx.sequence}")
+            self.out += [(self.iri, CPTKG.diagnosis, node), (node, _TYPE, CPTKG.ClaimDiagnosis),
+                         (node, CPTKG.sequence, Literal(int(dx.sequence)))]
+            what = f"diagnosis {dx.sequence}"
+            if dx.diagnosisCodeableConcept is not None:
+                codings: list[Any] = _codings(dx.diagnosisCodeableConcept)
+            elif dx.diagnosisReference is not None and dx.diagnosisReference.reference:
+                reference = dx.diagnosisReference.reference
+                condition = self.references.resolve(reference)
+                if condition is None or condition.get("resourceType") != "Condition":
+                    found = f" (a {condition.get('resourceType')}, not a Condition)" if condition else ""
+                    self.out.append((node, CPTKG.unresolvedReference, Literal(reference + found)))
+                    continue
+                codings = _raw_codings(condition.get("code"))
+            else:
+                raise ClaimConversionError(f"{what} has neither diagnosisCodeableConcept nor diagnosisReference")
+            codes = _in_system(codings, SYSTEM_ICD10CM)
+            if not codes and _in_system(codings, SYSTEM_WHO_ICD10):
+                raise ClaimConversionError(
+                    f"{what} is coded in WHO ICD-10 ({SYSTEM_WHO_ICD10}), which is not ICD-10-CM: "
+                    f"give the ICD-10-CM code (system {SYSTEM_ICD10CM})")
+            self.out += [(node, CPTKG.diagnosisCode, _icd(c)) for c in codes]
+
+    def _care_team(self) -> None:
+        for member in self.claim.careTeam or []:
+            node = URIRef(f"{self.base}/careTeam/{member.sequence}")
+            self.out += [(self.iri, CPTKG.careTeam, node), (node, _TYPE, CPTKG.CareTeamMember),
+                         (node, CPTKG.sequence, Literal(int(member.sequence)))]
+            provider = _reference_iri(member.provider)
+            if provider is not None:
+                self.out.append((node, CPTKG.provider, provider))
+            taxonomy = _in_system(_codings(member.qualification), SYSTEM_NUCC)
+            reference = member.provider.reference if member.provider is not None else None
+            if not taxonomy and reference:
+                # No qualification on the claim: the specialty of the Practitioner or PractitionerRole.
+                resource = self.references.resolve(reference)
+                if resource is None:
+                    self.out.append((node, CPTKG.unresolvedReference, Literal(reference)))
+                elif resource.get("resourceType") == "Practitioner":
+                    for q in resource.get("qualification") or []:
+                        taxonomy += _in_system(_raw_codings(q.get("code") if isinstance(q, dict) else None),
+                                               SYSTEM_NUCC)
+                elif resource.get("resourceType") == "PractitionerRole":
+                    for concept in resource.get("specialty") or []:
+                        taxonomy += _in_system(_raw_codings(concept), SYSTEM_NUCC)
+            self.out += [(node, CPTKG.qualification, _NUCC(c)) for c in taxonomy]
+
+    def _supporting_info(self) -> None:
+        for info in self.claim.supportingInfo or []:
+            categories = [c.code for c in _codings(info.category) if c.system == SYSTEM_DOCUMENTATION and c.code]
+            if not categories or _cancelled(info):
+                continue  # other categories are FHIR's business, not documentation elements
+            node = URIRef(f"{self.base}/supportingInfo/{info.sequence}")
+            self.out += [(self.iri, CPTKG.supportingInfo, node), (node, _TYPE, CPTKG.SupportingInformation),
+                         (node, CPTKG.sequence, Literal(int(info.sequence)))]
+            self.out += [(node, CPTKG.category, DOCEL[quote(c, safe="")]) for c in categories]
+            if info.valueString:
+                self.out.append((node, CPTKG.value, Literal(info.valueString)))
+            reference = _reference_iri(info.valueReference)
+            if reference is not None:
+                self.out.append((node, CPTKG.value, reference))
+            for coding in _codings(info.code):
+                if coding.code:
+                    self.out.append((node, CPTKG.value, Literal(f"{coding.system or ''}|{coding.code}")))
 
 
 def _reference_iri(reference: Any) -> URIRef | Literal | None:
@@ -209,121 +551,3 @@ def _reference_iri(reference: Any) -> URIRef | Literal | None:
         return Literal(reference.display)
     return None
 
-
-def _sequences(values: Any, what: str) -> list[Literal]:
-    """Pointers (diagnosisSequence, careTeamSequence, ...) as integers; an empty entry is an error."""
-    out = []
-    for value in values or []:
-        if value is None:
-            raise ClaimConversionError(f"{what} has an empty entry: give sequence numbers")
-        out.append(Literal(int(value)))
-    return out
-
-
-def _integer(value: Any) -> Literal:
-    if isinstance(value, Decimal) and not value.is_finite():
-        raise ClaimConversionError(f"quantity {value} is not a number")
-    if isinstance(value, Decimal | float) and value == int(value):
-        return Literal(int(value))
-    if isinstance(value, int):
-        return Literal(value)
-    return Literal(Decimal(str(value)))
-
-
-# rdflib's Namespace attribute lookup costs microseconds a call; convert() uses these per triple.
-_ITEM = CPTKG.item
-_CLAIM_ITEM = CPTKG.ClaimItem
-_SEQUENCE = CPTKG.sequence
-_PRODUCT = CPTKG.productOrService
-_DATE = CPTKG.servicedDate
-_LOCATION = CPTKG.location
-_QUANTITY = CPTKG.quantity
-_DX_SEQ = CPTKG.diagnosisSequence
-_CT_SEQ = CPTKG.careTeamSequence
-_INFO_SEQ = CPTKG.informationSequence
-_BODY_SITE = CPTKG.bodySite
-_DIAGNOSIS = CPTKG.diagnosis
-_CLAIM_DIAGNOSIS = CPTKG.ClaimDiagnosis
-_DX_CODE = CPTKG.diagnosisCode
-_CARE_TEAM = CPTKG.careTeam
-_CARE_TEAM_MEMBER = CPTKG.CareTeamMember
-_PROVIDER = CPTKG.provider
-_QUALIFICATION = CPTKG.qualification
-_SUPPORTING_INFO = CPTKG.supportingInfo
-_SUPPORTING_INFORMATION = CPTKG.SupportingInformation
-_CATEGORY = CPTKG.category
-_VALUE = CPTKG.value
-_CLAIM = CPTKG.Claim
-_TYPE = RDF.type
-_XSD_DATE = XSD.date
-
-
-def convert(claim: Any, iri: URIRef) -> list[Triple]:
-    items = list(claim.item or [])
-    if not items:
-        raise ClaimConversionError("the claim has no items: nothing to validate")
-    out: list[Triple] = [(iri, _TYPE, _CLAIM)]
-    base = str(iri)
-    for item in items:
-        node = URIRef(f"{base}/item/{item.sequence}")
-        out += [(iri, _ITEM, node), (node, _TYPE, _CLAIM_ITEM),
-                (node, _SEQUENCE, Literal(int(item.sequence)))]
-        what = f"item {item.sequence} productOrService"
-        codes = _one_system(item.productOrService, PROCEDURE_SYSTEMS, what)
-        if not codes:
-            raise ClaimConversionError(f"{what} has no coding: give a CPT code (system {SYSTEM_CPT})")
-        out += [(node, _PRODUCT, c) for c in codes]
-        if item.servicedDate is not None:
-            out.append((node, _DATE, Literal(item.servicedDate.isoformat(), datatype=_XSD_DATE)))
-        elif item.servicedPeriod is not None and item.servicedPeriod.start is not None:
-            start = item.servicedPeriod.start
-            out.append((node, _DATE, Literal(str(start)[:10], datatype=_XSD_DATE)))
-        for pos in _one_system(item.locationCodeableConcept, POS_SYSTEMS, f"item {item.sequence} location"):
-            out.append((node, _LOCATION, pos))
-        if item.quantity is not None and item.quantity.value is not None:
-            out.append((node, _QUANTITY, _integer(item.quantity.value)))
-        where = f"item {item.sequence}"
-        out += [(node, _DX_SEQ, v) for v in _sequences(item.diagnosisSequence, f"{where} diagnosisSequence")]
-        out += [(node, _CT_SEQ, v) for v in _sequences(item.careTeamSequence, f"{where} careTeamSequence")]
-        out += [(node, _INFO_SEQ, v) for v in _sequences(item.informationSequence, f"{where} informationSequence")]
-        site = item.bodySite
-        if site is not None:
-            labels = [f"{c.system}|{c.code}" if c.system else str(c.code) for c in _codings(site) if c.code]
-            if not labels and site.text:
-                labels = [site.text]
-            out += [(node, _BODY_SITE, Literal(label)) for label in labels]
-    for dx in claim.diagnosis or []:
-        node = URIRef(f"{base}/diagnosis/{dx.sequence}")
-        out += [(iri, _DIAGNOSIS, node), (node, _TYPE, _CLAIM_DIAGNOSIS),
-                (node, _SEQUENCE, Literal(int(dx.sequence)))]
-        if dx.diagnosisCodeableConcept is None:
-            raise ClaimConversionError(f"diagnosis {dx.sequence} has no diagnosisCodeableConcept "
-                                       "(cptkg reads ICD-10-CM codes, not references)")
-        for code in _one_system(dx.diagnosisCodeableConcept, ICD_SYSTEMS, f"diagnosis {dx.sequence}"):
-            out.append((node, _DX_CODE, code))
-    for member in claim.careTeam or []:
-        node = URIRef(f"{base}/careTeam/{member.sequence}")
-        out += [(iri, _CARE_TEAM, node), (node, _TYPE, _CARE_TEAM_MEMBER),
-                (node, _SEQUENCE, Literal(int(member.sequence)))]
-        provider = _reference_iri(member.provider)
-        if provider is not None:
-            out.append((node, _PROVIDER, provider))
-        for q in _one_system(member.qualification, NUCC_SYSTEMS, f"careTeam {member.sequence} qualification"):
-            out.append((node, _QUALIFICATION, q))
-    for info in claim.supportingInfo or []:
-        categories = [c.code for c in _codings(info.category) if c.system == SYSTEM_DOCUMENTATION and c.code]
-        if not categories:
-            continue  # other supportingInfo categories are FHIR's business, not documentation elements
-        node = URIRef(f"{base}/supportingInfo/{info.sequence}")
-        out += [(iri, _SUPPORTING_INFO, node), (node, _TYPE, _SUPPORTING_INFORMATION),
-                (node, _SEQUENCE, Literal(int(info.sequence)))]
-        out += [(node, _CATEGORY, DOCEL[quote(c, safe="")]) for c in categories]
-        if info.valueString:
-            out.append((node, _VALUE, Literal(info.valueString)))
-        reference = _reference_iri(info.valueReference)
-        if reference is not None:
-            out.append((node, _VALUE, reference))
-        for coding in _codings(info.code):
-            if coding.code:
-                out.append((node, _VALUE, Literal(f"{coding.system or ''}|{coding.code}")))
-    return out

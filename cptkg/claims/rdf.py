@@ -25,20 +25,21 @@ ONTOLOGY_VOCABULARIES = (
 ANNOTATIONS = frozenset({RDFS.label, RDFS.comment, RDFS.seeAlso, SKOS.note})
 
 
-def read_rdf_text(text: str, fmt: str, where: str) -> Iterator[ClaimRecord]:
+def read_rdf_text(text: str, fmt: str, source: str) -> Iterator[ClaimRecord]:
     try:
-        graph = parse_untrusted(text, fmt, where)
+        graph = parse_untrusted(text, fmt, source)
     except InputError as err:
-        yield ClaimRecord(where, where, error=str(err))
+        yield ClaimRecord(source, source, error=str(err))
         return
-    yield from claims_from_graph(graph, where)
+    yield from claims_from_graph(graph, source)
 
 
-def claims_from_graph(graph: Graph, where: str) -> Iterator[ClaimRecord]:
+def claims_from_graph(graph: Graph, source: str) -> Iterator[ClaimRecord]:
+    where = source  # RDF has no positions: claims are named by their own IRIs
     claims = set(graph.subjects(RDF.type, CPTKG.Claim)) | set(graph.subjects(CPTKG.item, None))
     if not claims:
         problem = "no claims found (a claim is a cptkg:Claim with cptkg:item lines)"
-        yield ClaimRecord(where, where, error=f"{where}: {problem}")
+        yield ClaimRecord(source, source, error=f"{source}: {problem}")
         return
     # A node listed by two claims would let one claim take the other's results: both refused.
     owners: dict[Any, set[Any]] = {}
@@ -50,7 +51,7 @@ def claims_from_graph(graph: Graph, where: str) -> Iterator[ClaimRecord]:
     # RDF has no order: claims come in IRI order, which is stable across runs and tools.
     for claim in sorted(claims, key=str):
         claim_id = str(claim) if isinstance(claim, URIRef) else f"{where}#{claim}"
-        record = ClaimRecord(claim_id, where, iri=claim if isinstance(claim, URIRef) else None)
+        record = ClaimRecord(claim_id, source, iri=claim if isinstance(claim, URIRef) else None)
         try:
             record.error = _claim_problem(graph, claim, f"{where}: {claim_id}", shared)
             if record.error is None:
@@ -76,7 +77,7 @@ def _claim_problem(graph: Graph, claim: Any, claim_id: str, shared: set[Any]) ->
         return (f"{claim_id}: a claim IRI may not be in cptkg's namespace {OUR_NAMESPACE} (check the "
                 "file's @base and prefixes): give claims IRIs of your own")
     items = list(graph.objects(claim, CPTKG.item))
-    if not items:
+    if not items and (claim, CPTKG.otherLine, None) not in graph:
         return f"{claim_id}: the claim has no items (cptkg:item): nothing to validate"
     for prop in CHILDREN:
         for child in graph.objects(claim, prop):

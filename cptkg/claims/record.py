@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from rdflib import URIRef
 
@@ -21,6 +22,7 @@ Triple = tuple[Any, Any, Any]
 # Child nodes of a claim (after FHIR Claim) and the type each gets.
 CHILDREN = {
     CPTKG.item: CPTKG.ClaimItem,
+    CPTKG.otherLine: CPTKG.OtherClaimLine,
     CPTKG.diagnosis: CPTKG.ClaimDiagnosis,
     CPTKG.careTeam: CPTKG.CareTeamMember,
     CPTKG.supportingInfo: CPTKG.SupportingInformation,
@@ -31,30 +33,50 @@ CHILDREN = {
 VOCABULARY: dict[Any, frozenset[Any]] = {
     CPTKG.Claim: frozenset(CHILDREN),
     CPTKG.ClaimItem: frozenset({
-        CPTKG.sequence, CPTKG.productOrService, CPTKG.servicedDate, CPTKG.location, CPTKG.quantity,
-        CPTKG.diagnosisSequence, CPTKG.careTeamSequence, CPTKG.informationSequence, CPTKG.bodySite}),
-    CPTKG.ClaimDiagnosis: frozenset({CPTKG.sequence, CPTKG.diagnosisCode}),
-    CPTKG.CareTeamMember: frozenset({CPTKG.sequence, CPTKG.provider, CPTKG.qualification}),
+        CPTKG.sequence, CPTKG.lineNumber, CPTKG.partOfLine, CPTKG.productOrService, CPTKG.modifier,
+        CPTKG.servicedDate, CPTKG.location, CPTKG.quantity, CPTKG.diagnosisSequence,
+        CPTKG.careTeamSequence, CPTKG.informationSequence, CPTKG.bodySite}),
+    CPTKG.OtherClaimLine: frozenset({CPTKG.sequence, CPTKG.lineNumber, CPTKG.otherCode}),
+    CPTKG.ClaimDiagnosis: frozenset({CPTKG.sequence, CPTKG.diagnosisCode, CPTKG.unresolvedReference}),
+    CPTKG.CareTeamMember: frozenset({CPTKG.sequence, CPTKG.provider, CPTKG.qualification,
+                                     CPTKG.unresolvedReference}),
     CPTKG.SupportingInformation: frozenset({CPTKG.sequence, CPTKG.category, CPTKG.value}),
 }
+
+CLAIM_IRI_BASE = "urn:cptkg:claim:"
+
+
+def claim_iri(source: str, where: str, claim_id: str | None) -> URIRef:
+    """The name of a claim read from a file: from the input's path, the place in it and the claim's
+    own id, so it is stable across runs and unique across files (FHIR ids and CLM01 repeat)."""
+    parts = [quote(source, safe=""), quote(where.replace(", ", "-").replace(" ", "-"), safe="")]
+    if claim_id:
+        parts.append(quote(claim_id, safe=""))
+    return URIRef(CLAIM_IRI_BASE + ":".join(parts))
 
 
 @dataclass
 class ClaimRecord:
-    """One claim as read: its id (FHIR Claim id or claim IRI), where it came from, and either
-    its triples or the reason it could not be read."""
+    """One claim as read: its id (FHIR Claim id, CLM01 or claim IRI), the input it came from and
+    where in it, and either its triples or the reason it could not be read."""
 
     claim_id: str
-    origin: str
+    source: str  # the input: a file path as given, or "-" for standard input
+    where: str = ""  # where in the input: "line 12", "entry[3]", "segment 21"
     iri: URIRef | None = None
     triples: list[Triple] = field(default_factory=list)
     error: str | None = None
+    not_applicable: str | None = None  # why no rule judges the claim (a cancelled claim, ...)
     position: int = 0  # input order across every path given
-    source: str = ""  # the file it came from (claims of one file are validated together)
 
     @property
     def readable(self) -> bool:
         return self.error is None
+
+    @property
+    def origin(self) -> str:
+        """The input and the place in it, as one phrase for messages."""
+        return f"{self.source} {self.where}" if self.where else self.source
 
 
 def diagnosis_codes(triples: Iterable[Triple]) -> Iterator[URIRef]:

@@ -19,6 +19,7 @@ STMT = Namespace("https://w3id.org/cptkg/statement/")
 CPTKGD = Namespace("https://w3id.org/cptkg/data/")
 IND = Namespace("https://w3id.org/cptkg/indication/")
 DOCEL = Namespace("https://w3id.org/cptkg/documentation-element/")
+MOD = Namespace("https://w3id.org/cptkg/modifier/")
 
 PREFIXES: dict[str, Namespace] = {
     "cptkg": CPTKG,
@@ -34,6 +35,7 @@ PREFIXES: dict[str, Namespace] = {
     "cptkgd": CPTKGD,
     "ind": IND,
     "docel": DOCEL,
+    "mod": MOD,
     "rdf": Namespace(str(RDF)),
     "rdfs": Namespace(str(RDFS)),
     "owl": Namespace(str(OWL)),

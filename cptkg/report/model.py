@@ -7,13 +7,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 UNREADABLE = "Unreadable"
+VERDICTS = ("conforms", "does-not-conform", "not-applicable", "unreadable")
+
+
+def line_order(line: str | None) -> tuple[int, ...]:
+    """Line numbers in claim order: 2 < 2.1 < 2.1.3 < 10; no line (claim, diagnosis) first."""
+    if not line:
+        return ()
+    return tuple(int(part) if part.isdigit() else 0 for part in line.split("."))
 
 
 @dataclass(frozen=True)
 class Result:
     """One rule result on one claim. ``focus``, ``path`` and ``value`` are as shown to people (a
     code IRI shown as its notation); ``focus_term`` and ``value_term`` keep the RDF terms in
-    N-Triples form for the SHACL validation report."""
+    N-Triples form for the SHACL validation report. A result on a line names the line (its item
+    sequence; a detail line as 2.1) and its code; one on a diagnosis names the diagnosis sequence."""
 
     rule: str
     severity: str
@@ -21,29 +30,50 @@ class Result:
     path: str | None
     value: str | None
     message: str
-    line: int | None = None  # the focus line's item sequence, where the focus is a line
-    code: str | None = None  # the focus line's procedure code
+    line: str | None = None
+    code: str | None = None
+    diagnosis: str | None = None
     focus_term: str | None = None
     value_term: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "severity": self.severity, "focus": self.focus,
-                "path": self.path, "value": self.value, "message": self.message}
+        return {"rule": self.rule, "severity": self.severity, "line": self.line, "code": self.code,
+                "diagnosis": self.diagnosis, "focus": self.focus, "path": self.path, "value": self.value,
+                "message": self.message}
 
 
 @dataclass
 class ClaimReport:
+    """What the rules found on one claim, and where the claim came from: ``source`` the input (a
+    file path, or - for standard input) and ``where`` the place in it (NDJSON line, Bundle entry,
+    X12 segment; empty for a claim graph, whose claims are named by their IRIs)."""
+
     claim: str
-    origin: str
+    source: str
+    where: str = ""
     results: list[Result] = field(default_factory=list)
     position: int = 0
+    reason: str | None = None  # why the claim is not applicable (no rule judged it)
 
     @property
     def conforms(self) -> bool:
         return not any(r.severity == "Violation" for r in self.results)
 
+    @property
+    def verdict(self) -> str:
+        if any(r.rule == UNREADABLE for r in self.results):
+            return "unreadable"
+        if self.reason is not None:
+            return "not-applicable"
+        return "conforms" if self.conforms else "does-not-conform"
+
+    @property
+    def origin(self) -> str:
+        return f"{self.source} {self.where}" if self.where else self.source
+
     def as_json(self) -> dict[str, Any]:
-        return {"claim": self.claim, "conforms": self.conforms,
+        return {"claim": self.claim, "conforms": self.conforms, "verdict": self.verdict,
+                "origin": {"file": self.source, "where": self.where or None}, "reason": self.reason,
                 "results": [r.as_json() for r in self.results]}
 
 
@@ -60,4 +90,3 @@ class ValidationReport:
 
     def rules_fired(self) -> set[tuple[str, str]]:
         return {(r.rule, r.focus) for c in self.claims for r in c.results}
-

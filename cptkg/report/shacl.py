@@ -1,5 +1,6 @@
 """The report as a W3C SHACL validation report graph (``--format turtle``), built from the report
-model alone: one sh:ValidationResult per result, its shape the rule's IRI."""
+model alone: one sh:ValidationResult per result, its shape the rule's IRI, and one
+cptkg:ClaimReport per claim with its verdict and origin, linked to its results."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.util import from_n3
 
-from cptkg.kg.namespaces import CPTKGSH, bind_all
+from cptkg.kg.namespaces import CPTKG, CPTKGSH, bind_all
 from cptkg.report.model import ClaimReport, Result
 
 
@@ -25,9 +26,15 @@ def _term(n3: str | None, shown: str | None) -> Any:
     return None if shown is None else Literal(shown)
 
 
-def add_result(graph: Graph, report: Any, result: Result) -> None:
+def add_result(graph: Graph, report: Any, result: Result, claim: Any = None) -> None:
     node = BNode()
     graph.add((report, SH.result, node))
+    if claim is not None:
+        graph.add((claim, CPTKG.hasResult, node))
+    for prop, text in ((CPTKG.lineNumber, result.line), (CPTKG.lineCode, result.code),
+                       (CPTKG.diagnosisNumber, result.diagnosis)):
+        if text is not None:
+            graph.add((node, prop, Literal(text)))
     graph.add((node, RDF.type, SH.ValidationResult))
     graph.add((node, SH.sourceShape, shape_iri(result.rule)))
     graph.add((node, SH.resultSeverity, SH[result.severity]))
@@ -46,6 +53,17 @@ def report_graph(claims: Iterable[ClaimReport], conforms: bool) -> Graph:
     graph.add((report, RDF.type, SH.ValidationReport))
     graph.add((report, SH.conforms, Literal(conforms)))
     for claim in claims:
+        # Each claim's verdict and origin beside the W3C results (which have no notion of a claim).
+        node = BNode()
+        graph.add((report, CPTKG.claimReport, node))
+        graph.add((node, RDF.type, CPTKG.ClaimReport))
+        graph.add((node, CPTKG.claimId, Literal(claim.claim)))
+        graph.add((node, CPTKG.verdict, Literal(claim.verdict)))
+        graph.add((node, CPTKG.originFile, Literal(claim.source)))
+        if claim.where:
+            graph.add((node, CPTKG.originWhere, Literal(claim.where)))
+        if claim.reason:
+            graph.add((node, CPTKG.notApplicableBecause, Literal(claim.reason)))
         for result in claim.results:
-            add_result(graph, report, result)
+            add_result(graph, report, result, node)
     return graph

@@ -4,10 +4,10 @@ output streams) and closed once with the overall verdict. Writers see only the r
 from __future__ import annotations
 
 import json
-from typing import IO
+from typing import IO, ClassVar
 
 from cptkg.errors import printable
-from cptkg.report.model import ClaimReport
+from cptkg.report.model import VERDICTS, ClaimReport
 
 
 class Writer:
@@ -19,10 +19,12 @@ class Writer:
         self.failing = 0
         self.violations = 0
         self.warnings = 0
+        self.verdicts = dict.fromkeys(VERDICTS, 0)
 
     def claim(self, report: ClaimReport) -> None:
         self.count += 1
         self.failing += 0 if report.conforms else 1
+        self.verdicts[report.verdict] += 1
         self.violations += sum(r.severity == "Violation" for r in report.results)
         self.warnings += sum(r.severity == "Warning" for r in report.results)
 
@@ -51,35 +53,56 @@ class JsonlWriter(Writer):
 
 
 class HumanWriter(Writer):
+    SAID: ClassVar[dict[str, str]] = {"conforms": "conforms", "does-not-conform": "DOES NOT CONFORM",
+                                      "not-applicable": "not applicable", "unreadable": "UNREADABLE"}
+
     def claim(self, report: ClaimReport) -> None:
         super().claim(report)
-        verdict = "conforms" if report.conforms else "DOES NOT CONFORM"
+        verdict = self.SAID[report.verdict]
         warnings = sum(r.severity == "Warning" for r in report.results)
         extra = f" ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else ""
+        if report.reason:
+            extra = f": {report.reason}"
         # Claim ids, file names and messages come from input: escaped, never sent raw to a terminal.
-        self.out.write(f"{printable(report.claim)}  [{printable(report.origin)}]: {verdict}{extra}\n")
+        self.out.write(f"{printable(report.claim)}  [{printable(report.origin)}]: {verdict}{printable(extra)}\n")
         for r in report.results:
-            where = f"line {r.line} ({printable(r.code or '')})" if r.line is not None else "claim"
+            if r.line is not None:
+                where = f"line {printable(r.line)} ({printable(r.code or 'no code')})"
+            elif r.diagnosis is not None:
+                where = f"diagnosis {printable(r.diagnosis)}"
+            else:
+                where = "claim"
             self.out.write(f"  {where}  {r.severity}  {printable(r.rule)}\n      {printable(r.message)}\n")
 
     def close(self, conforms: bool) -> None:
+        v = self.verdicts
         self.out.write(
-            f"\n{self.count} claim{'s' if self.count != 1 else ''}: {self.count - self.failing} "
-            f"conforming, {self.failing} not; {self.violations} violations, "
-            f"{self.warnings} warnings\n")
+            f"\n{self.count} claim{'s' if self.count != 1 else ''}: {v['conforms']} conforming, "
+            f"{v['does-not-conform']} not, {v['not-applicable']} not applicable, {v['unreadable']} unreadable; "
+            f"{self.violations} violations, {self.warnings} warnings\n")
 
 
 class TableWriter(Writer):
+    """Tab-separated, one row per result (one row for a claim without results); tabs and line
+    breaks inside values are written as spaces so every row stays one row."""
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ("claim", "verdict", "file", "where", "line", "code", "diagnosis",
+                                          "severity", "rule", "value", "message")
+
     def claim(self, report: ClaimReport) -> None:
         if self.count == 0:
-            self.out.write("claim\tline\tcode\tseverity\trule\tvalue\tmessage\n")
+            self.out.write("\t".join(self.COLUMNS) + "\n")
         super().claim(report)
+        head = [report.claim, report.verdict, report.source, report.where]
         if not report.results:
-            self.out.write(f"{report.claim}\t\t\tConforms\t\t\t\n")
+            self._row([*head, "", "", "", "", "", "", report.reason or ""])
         for r in report.results:
-            line = "" if r.line is None else str(r.line)
-            self.out.write(f"{report.claim}\t{line}\t{r.code or ''}\t{r.severity}\t{r.rule}\t"
-                           f"{r.value or ''}\t{r.message}\n")
+            self._row([*head, r.line or "", r.code or "", r.diagnosis or "", r.severity, r.rule, r.value or "",
+                       r.message])
+
+    def _row(self, cells: list[str]) -> None:
+        self.out.write("\t".join(" ".join(c.split()) if ("\t" in c or "\n" in c or "\r" in c) else c
+                                 for c in cells) + "\n")
 
 
 class TurtleWriter(Writer):

@@ -11,6 +11,7 @@ elsewhere; a partition's result is taken once, so no claim is lost or reported t
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -31,40 +32,48 @@ NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 
 @dataclass(frozen=True)
 class Partition:
-    """A unit of work: raw bytes of claims and where they came from."""
+    """A unit of work: raw bytes of claims, the input they came from and its form."""
 
     index: int
     origin: str
     data: bytes
     ndjson: bool
     first_line: int = 1
+    form: str | None = None
 
 
-def partitions(paths: Iterable[str | Path], lines_per_partition: int = 1000) -> Iterator[Partition]:
+def partitions(paths: Iterable[str | Path], lines_per_partition: int = 1000,
+               form: str | None = None) -> Iterator[Partition]:
+    from cptkg.claims.files import HEAD_BYTES, MAX_FILE_BYTES, STDIN, detect
+
     index = 0
     for path in expand_paths(paths):
-        if path.suffix.lower() in NDJSON_SUFFIXES:
-            try:
-                with path.open("rb") as handle:
-                    chunk: list[bytes] = []
-                    first = 1
-                    for number, line in enumerate(bounded_lines(handle), 1):
-                        chunk.append(line)
-                        if len(chunk) >= lines_per_partition:
-                            yield Partition(index, str(path), b"".join(chunk), True, first)
-                            index, chunk, first = index + 1, [], number + 1
-                    if chunk:
-                        yield Partition(index, str(path), b"".join(chunk), True, first)
-                        index += 1
-            except OSError as err:
-                raise InputError(f"cannot read {path}: {err.strerror}") from None
-        else:
-            try:
-                data = path.read_bytes()
-            except OSError as err:
-                raise InputError(f"cannot read {path}: {err.strerror}") from None
-            yield Partition(index, str(path), data, False)
-            index += 1
+        source = str(path)
+        try:
+            if source == STDIN:
+                yield Partition(index, source, sys.stdin.buffer.read(MAX_FILE_BYTES + 1), False, form=form)
+                index += 1
+                continue
+            with path.open("rb") as handle:
+                chosen = form or detect(handle.read(HEAD_BYTES), source)
+                handle.seek(0)
+                if chosen != "ndjson":
+                    # Bounded: the worker reports a larger file as Unreadable, as without a cluster.
+                    yield Partition(index, source, handle.read(MAX_FILE_BYTES + 1), False, form=chosen)
+                    index += 1
+                    continue
+                chunk: list[bytes] = []
+                first = 1
+                for number, line in enumerate(bounded_lines(handle), 1):
+                    chunk.append(line)
+                    if len(chunk) >= lines_per_partition:
+                        yield Partition(index, source, b"".join(chunk), True, first, "ndjson")
+                        index, chunk, first = index + 1, [], number + 1
+                if chunk:
+                    yield Partition(index, source, b"".join(chunk), True, first, "ndjson")
+                    index += 1
+        except OSError as err:
+            raise InputError(f"cannot read {path}: {err.strerror}") from None
 
 
 @cache
@@ -90,60 +99,50 @@ def validate_partition(partition: Partition, batch_size: int = 500) -> list[dict
     except Exception as err:
         log.debug("partition %s failed", partition.index, exc_info=True)
         reason = f"{type(err).__name__}: {' '.join(str(err).split())[:200]}"
-        where = partition.origin if not partition.ndjson else f"{partition.origin}:{partition.first_line}"
-        return [{"claim": where, "origin": where, "results": [vars(Result(
-            UNREADABLE, "Violation", where, None, None, f"{where}: cannot be read ({reason})"))]}]
+        where = f"line {partition.first_line}" if partition.ndjson else ""
+        shown = f"{partition.origin} {where}" if where else partition.origin
+        return [{"claim": shown, "source": partition.origin, "where": where, "reason": None,
+                 "results": [vars(Result(UNREADABLE, "Violation", shown, None, None,
+                                         f"{shown}: cannot be read ({reason})"))]}]
 
 
 def _validate_partition(partition: Partition, batch_size: int) -> list[dict[str, Any]]:
-    import tempfile
-
-    from cptkg import claims
+    from cptkg.claims import read_bytes
     from cptkg.claims.fhir import read_ndjson
 
+    # The same readers as without a cluster, on the bytes the driver sent: names come from the
+    # input's path and position, never from anything local to the worker.
     if partition.ndjson:
         records: Iterable[Any] = read_ndjson(partition.data.splitlines(keepends=True),
                                              partition.origin, partition.first_line)
     else:
-        suffix = Path(partition.origin).suffix
-        with tempfile.TemporaryDirectory() as tmp:
-            # The file's own reader (by suffix), on the bytes the driver sent.
-            local = Path(tmp) / f"claims{suffix}"
-            local.write_bytes(partition.data)
-            records = []
-            for record in claims.read_file(local):
-                record.origin = record.origin.replace(str(local), partition.origin)
-                if record.error:
-                    record.error = record.error.replace(str(local), partition.origin)
-                record.claim_id = record.claim_id.replace(str(local), partition.origin)
-                records.append(record)
+        records = read_bytes(partition.data, partition.origin, partition.form)
     numbered = []
     for position, record in enumerate(records):
         record.position = position
-        record.source = partition.origin
         numbered.append(record)
     return [_as_data(report) for report in _worker_validator().validate(numbered, batch_size)]
 
 
 def _as_data(report: ClaimReport) -> dict[str, Any]:
-    return {"claim": report.claim, "origin": report.origin,
+    return {"claim": report.claim, "source": report.source, "where": report.where, "reason": report.reason,
             "results": [vars(r) for r in report.results]}
 
 
 def _from_data(data: dict[str, Any], position: int) -> ClaimReport:
-    return ClaimReport(data["claim"], data["origin"], [Result(**r) for r in data["results"]],
-                       position=position)
+    return ClaimReport(data["claim"], data["source"], data["where"], [Result(**r) for r in data["results"]],
+                       position=position, reason=data["reason"])
 
 
 def run(paths: Iterable[str | Path], client: Any, *, lines_per_partition: int = 1000,
-        batch_size: int = 500, in_flight_per_worker: int = 2,
+        batch_size: int = 500, in_flight_per_worker: int = 2, form: str | None = None,
         task: Callable[..., list[dict[str, Any]]] = validate_partition) -> Iterator[ClaimReport]:
     """Claim reports in input order, validated on the Dask cluster behind ``client``."""
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     limit = workers * in_flight_per_worker
     pending: deque[Any] = deque()
     position = 0
-    source = partitions(paths, lines_per_partition)
+    source = partitions(paths, lines_per_partition, form)
 
     def submit(part: Partition) -> None:
         # pure=False: a partition re-sent is a new task; key by index so retries stay one task.

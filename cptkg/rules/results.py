@@ -13,12 +13,15 @@ from cptkg.claims.rdf import OUR_NAMESPACE
 from cptkg.claims.record import CHILDREN, ClaimRecord
 from cptkg.errors import valid_unicode
 from cptkg.kg.namespaces import CPTKG
-from cptkg.report.model import UNREADABLE, Result
+from cptkg.report.model import UNREADABLE, Result, line_order
 from cptkg.rules.catalog import rule_id
 
 _CHILD_PROPERTIES = frozenset(CHILDREN)
 _SEQUENCE = CPTKG.sequence
+_LINE_NUMBER = CPTKG.lineNumber
 _PRODUCT = CPTKG.productOrService
+_DIAGNOSIS = CPTKG.diagnosis
+_LINE_PROPERTIES = frozenset({CPTKG.item, CPTKG.otherLine})
 
 
 @dataclass(frozen=True)
@@ -44,18 +47,25 @@ def display(term: Any) -> str:
 
 
 def by_claim(records: list[ClaimRecord], raw: list[RawResult]) -> dict[int, list[Result]]:
-    """Each raw result as a Result of the claim (by input position) whose node is its focus."""
+    """Each raw result as a Result of the claim (by input position) whose node is its focus, with
+    the line (and its code) or the diagnosis the focus is."""
     owner: dict[Any, int] = {}
-    lines: dict[Any, list[Any]] = {}
+    kind: dict[Any, Any] = {}
+    sequence: dict[Any, str] = {}
+    number: dict[Any, str] = {}
+    code_of: dict[Any, Any] = {}
     for record in records:
         owner[record.iri] = record.position
         for s, p, o in record.triples:
             if p in _CHILD_PROPERTIES and s == record.iri:
                 owner[o] = record.position
+                kind[o] = p
             elif p == _SEQUENCE and isinstance(o, Literal):
-                lines.setdefault(s, [None, None])[0] = o.toPython()
+                sequence[s] = str(o)
+            elif p == _LINE_NUMBER:
+                number[s] = str(o)
             elif p == _PRODUCT:
-                lines.setdefault(s, [None, None])[1] = o
+                code_of[s] = o
     out: dict[int, list[Result]] = {r.position: [] for r in records}
     for found in raw:
         position = owner.get(found.focus)
@@ -65,8 +75,12 @@ def by_claim(records: list[ClaimRecord], raw: list[RawResult]) -> dict[int, list
         if found.value is None:
             message = message.replace(" (got {$value})", "")
         message = message.replace("{$value}", display(found.value)).replace("{$this}", str(found.focus))
-        line, code_node = lines.get(found.focus, (None, None))
-        code = display(code_node) if code_node is not None else None
+        line = diagnosis = code = None
+        if kind.get(found.focus) in _LINE_PROPERTIES:
+            line = number.get(found.focus) or sequence.get(found.focus)
+            code = display(code_of[found.focus]) if found.focus in code_of else None
+        elif kind.get(found.focus) == _DIAGNOSIS:
+            diagnosis = sequence.get(found.focus)
         out[position].append(Result(
             rule=rule_id(found.shape),
             severity=str(found.severity).rsplit("#", 1)[-1],
@@ -74,13 +88,14 @@ def by_claim(records: list[ClaimRecord], raw: list[RawResult]) -> dict[int, list
             path=str(found.path) if found.path is not None else None,
             value=display(found.value) if found.value is not None else None,
             message=message,
-            line=line if isinstance(line, int) else None,
+            line=line,
             code=code,
+            diagnosis=diagnosis,
             focus_term=found.focus.n3(),
             value_term=found.value.n3() if found.value is not None else None,
         ))
     for results in out.values():
-        results.sort(key=lambda r: (r.line if r.line is not None else -1, r.focus, r.rule,
+        results.sort(key=lambda r: (line_order(r.line), line_order(r.diagnosis), r.focus, r.rule,
                                     r.value or "", r.message))
     return out
 

@@ -13,7 +13,7 @@ from rdflib.namespace import DCTERMS, RDF
 
 from cptkg.claims import ClaimRecord, diagnosis_codes, read_paths
 from cptkg.errors import InputError, valid_unicode
-from cptkg.kg import icd10cm
+from cptkg.kg import icd10cm, resources
 from cptkg.kg.namespaces import CPTKG
 from cptkg.report.model import ClaimReport, ValidationReport
 from cptkg.rules import results
@@ -23,6 +23,7 @@ from cptkg.rules.results import RawResult
 _PROVENANCE = {RDF.subject, RDF.predicate, RDF.object, DCTERMS.source, CPTKG.quote,
                CPTKG.verification, CPTKG.side}
 ENGINES = ("oxigraph", "pyshacl")
+WATCHED_CODES_QUERY = "watched-codes.rq"
 
 
 def rule_facts(kg_graph: Graph) -> Graph:
@@ -34,6 +35,26 @@ def rule_facts(kg_graph: Graph) -> Graph:
             continue
         base.add((s, p, o))
     return base
+
+
+def watched_codes(kg_graph: Graph) -> frozenset[Any]:
+    """The codes whose presence makes the claim rules apply (queries/watched-codes.rq)."""
+    text = resources.folder("queries").joinpath(WATCHED_CODES_QUERY).read_text(encoding="utf-8")
+    return frozenset(row.concept for row in kg_graph.query(text))  # type: ignore[union-attr]
+
+
+def not_applicable_reason(record: ClaimRecord, watched: frozenset[Any]) -> str | None:
+    """Why no rule judges a readable claim, or None when the rules apply to it."""
+    if record.not_applicable is not None:
+        return record.not_applicable
+    codes = sorted({results.display(o) for _s, p, o in record.triples if p == CPTKG.productOrService})
+    if any(o in watched for _s, p, o in record.triples if p == CPTKG.productOrService):
+        return None
+    if not codes:
+        return "it has no procedure lines (no line coded in CPT or HCPCS)"
+    shown = ", ".join(codes[:5]) + (f" and {len(codes) - 5} more" if len(codes) > 5 else "")
+    return (f"it reports none of the codes the rules judge (the drug-delivery family 20700-20705 and the "
+            f"codes beside it; cptkg queries watched-codes): its codes are {shown}")
 
 
 class Validator:
@@ -53,6 +74,7 @@ class Validator:
         self.engine = engine
         self.shapes = claim_shapes()
         self.base = rule_facts(kg.inferred)
+        self.watched = watched_codes(kg.inferred)
         self._enriched: set[Any] = set()
         self._batch: Any = None
         if engine == "oxigraph":
@@ -67,7 +89,7 @@ class Validator:
         origin: str | None = None
         for record in records:
             clash = record.iri is not None and record.iri in seen
-            file_of = record.source or record.origin
+            file_of = record.source
             # Claims of different files may reuse IRIs (of claims and lines), and a result goes to
             # the claim that owns its focus node: a batch holds one file's claims, named by its
             # whole path, and never the same claim IRI twice.
@@ -82,10 +104,17 @@ class Validator:
             yield from self._run(batch)
 
     def _run(self, batch: list[ClaimRecord]) -> Iterator[ClaimReport]:
-        reports = {r.position: ClaimReport(valid_unicode(r.claim_id), valid_unicode(r.origin), position=r.position)
-                   for r in batch}
-        quads = self._convert(batch) if self._batch is not None else {}
-        readable = [r for r in batch if r.readable]
+        reports = {r.position: ClaimReport(valid_unicode(r.claim_id), valid_unicode(r.source), valid_unicode(r.where),
+                                           position=r.position) for r in batch}
+        judged = []
+        for r in batch:
+            reason = not_applicable_reason(r, self.watched) if r.readable else None
+            if reason is None:
+                judged.append(r)
+            else:
+                reports[r.position].reason = valid_unicode(reason)
+        quads = self._convert(judged) if self._batch is not None else {}
+        readable = [r for r in judged if r.readable]
         if readable:
             for position, found in results.by_claim(readable, self.raw_results(readable, quads)).items():
                 reports[position].results.extend(found)
@@ -135,13 +164,13 @@ class Validator:
 
 
 def validate_paths(*sources: Any, batch_size: int = 500, kg: Any = None,
-                   engine: str = "oxigraph") -> ValidationReport:
+                   engine: str = "oxigraph", input_format: str | None = None) -> ValidationReport:
     """Validate claim files/folders (or ClaimRecords) and return the whole report."""
     if not sources:
         raise InputError("validate needs claims: give files, folders or ClaimRecords")
     paths = [s for s in sources if not isinstance(s, ClaimRecord)]
     records: Iterable[ClaimRecord] = [s for s in sources if isinstance(s, ClaimRecord)]
     if paths:
-        records = read_paths(paths)
+        records = read_paths(paths, input_format)
     validator = Validator(kg, engine=engine)
     return ValidationReport(list(validator.validate(records, batch_size)))

@@ -1,0 +1,216 @@
+"""examples/inputs: claims as others send them (FHIR Bundles with references, detail lines, OIDs,
+an EOB, NDJSON, X12 837P and 837I), each with its exact verdicts, origins, lines and rules from
+examples/expected-results.json; the input forms, standard input and the code-system aliases."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cptkg.claims import FORMS, read_paths
+from cptkg.claims.codesystems import canonical
+from cptkg.claims.files import detect
+from cptkg.kg.namespaces import SYSTEM_CPT, SYSTEM_HCPCS, SYSTEM_ICD10CM, SYSTEM_NUCC, SYSTEM_POS
+from cptkg.report.model import ClaimReport
+from cptkg.rules.validator import validate_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+INPUTS = ROOT / "examples" / "inputs"
+EXPECTED = {k: v for k, v in json.loads((ROOT / "examples" / "expected-results.json").read_text()).items()
+            if k.startswith("inputs/")}
+
+
+def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "cptkg", *args], input=stdin, capture_output=True, timeout=300)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+
+
+def where_of(result) -> str:
+    if result.line is not None:
+        return f"line {result.line}"
+    if result.diagnosis is not None:
+        return f"diagnosis {result.diagnosis}"
+    return "claim"
+
+
+def summary(claim: ClaimReport) -> dict:
+    return {"claim": claim.claim, "verdict": claim.verdict, "where": claim.where or None,
+            "results": sorted([r.rule, where_of(r)] for r in claim.results)}
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict[str, list[ClaimReport]]:
+    report = validate_paths(INPUTS)
+    out: dict[str, list[ClaimReport]] = {}
+    for claim in report.claims:
+        out.setdefault(f"inputs/{Path(claim.source).name}", []).append(claim)
+    return out
+
+
+def test_every_input_file_has_expected_results(reports) -> None:
+    assert sorted(reports) == sorted(EXPECTED) == sorted(f"inputs/{p.name}" for p in INPUTS.iterdir())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_input_results_exactly(reports, name: str) -> None:
+    got = [summary(c) for c in reports[name]]
+    want = EXPECTED[name]["claims"]
+    for claim, expected in zip(got, want, strict=True):
+        if expected["claim"] in (None, "envelope"):  # records about the file, named by its path
+            assert claim["claim"].startswith(str(INPUTS / name.removeprefix("inputs/")))
+            claim["claim"] = expected["claim"]
+        assert claim == expected
+
+
+def test_not_applicable_claims_conform_and_say_why(reports) -> None:
+    day1 = {c.claim: c for c in reports["inputs/day1.ndjson"]}
+    assert day1["day1-2"].conforms and "its codes are 92004" in (day1["day1-2"].reason or "")
+    assert day1["day1-3"].reason == "its status is entered-in-error: it was entered in error"
+    professional = [c for c in reports["inputs/professional-20-claims.x12"] if c.verdict == "not-applicable"]
+    assert [c.claim for c in professional] == ["PCN0013", "PCN0014", "PCN0015"]
+    assert all(c.results == [] and "70551, 99213" in (c.reason or "") for c in professional)
+
+
+def test_unreadable_claims_name_what_to_fix(reports) -> None:
+    day1 = {c.claim: c for c in reports["inputs/day1.ndjson"]}
+    message = day1["day1-4"].results[0].message
+    assert "modifierExtension http://example.org/fhir/StructureDefinition/line-void" in message
+    assert "not ICD-10-CM" in day1["day1-6"].results[0].message
+    broken = reports["inputs/professional-broken.x12"]
+    assert "SV104" in broken[1].results[0].message and "segment 43" in broken[1].results[0].message
+    assert "SE count" in broken[3].results[0].message
+    (institutional,) = reports["inputs/institutional-837i.x12"]
+    assert "837I" in institutional.results[0].message
+
+
+def test_lines_carry_their_modifiers_dates_and_providers() -> None:
+    from cptkg.kg.namespaces import CPTKG, MOD
+
+    records = {r.claim_id: r for r in read_paths([INPUTS / "professional-20-claims.x12"])}
+    line = lambda record, n: {(p, o) for s, p, o in record.triples if str(s).endswith(f"/item/{n}")}  # noqa: E731
+    first = line(records["PCN0001"], 2)
+    assert (CPTKG.modifier, MOD["LT"]) in first
+    assert {str(o) for p, o in first if p == CPTKG.servicedDate} == {"2025-03-04"}  # RD8: its first day
+    ten = line(records["PCN0010"], 2)
+    assert {(p, o) for p, o in ten if p == CPTKG.modifier} == {(CPTKG.modifier, MOD["59"]), (CPTKG.modifier, MOD["LT"])}
+    office = line(records["PCN0018"], 2)
+    assert {str(o).rsplit("/", 1)[1] for p, o in office if p == CPTKG.location} == {"11"}  # SV105 over CLM05-1
+
+
+def test_fhir_details_modifiers_and_defaults_in_the_claim_graph() -> None:
+    from cptkg.kg.namespaces import CPTKG, MOD
+
+    (record,) = read_paths([INPUTS / "multiline-ndc-revenue.json"])
+    by_line: dict[str, set] = {}
+    for s, p, o in record.triples:
+        by_line.setdefault("/".join(str(s).split("/")[-2:]), set()).add((p, o))
+    assert (CPTKG.modifier, MOD["LT"]) in by_line["item/2"]
+    assert (CPTKG.quantity, __import__("rdflib").Literal(1)) in by_line["item/1"]  # absent quantity: 1 unit
+    assert {str(o) for p, o in by_line["line/3"] if p == CPTKG.otherCode} == {"http://hl7.org/fhir/sid/ndc|0409-4888-02"}
+    (detail,) = read_paths([INPUTS / "detail-lines.json"])
+    numbers = {str(o) for _s, p, o in detail.triples if p == CPTKG.lineNumber}
+    assert numbers == {"1", "1.1", "1.1.1", "2", "2.1"}
+
+
+@pytest.mark.parametrize(("written", "system"), [
+    ("urn:oid:2.16.840.1.113883.6.12", SYSTEM_CPT),
+    ("urn:oid:2.16.840.1.113883.6.285", SYSTEM_HCPCS),
+    ("http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets", SYSTEM_HCPCS),
+    ("urn:oid:2.16.840.1.113883.6.90", SYSTEM_ICD10CM),
+    ("HTTP://HL7.ORG/fhir/sid/icd-10-cm/", SYSTEM_ICD10CM),
+    ("urn:oid:2.16.840.1.113883.6.101", SYSTEM_NUCC),
+    ("https://nucc.org/provider-taxonomy", SYSTEM_NUCC),
+    ("urn:oid:2.16.840.1.113883.6.50", SYSTEM_POS),
+    (SYSTEM_POS.lower(), SYSTEM_POS),
+    ("http://terminology.hl7.org/CodeSystem/POS", SYSTEM_POS),
+])
+def test_code_system_aliases(written: str, system: str) -> None:
+    assert canonical(written) == system
+
+
+def test_who_icd10_and_unknown_systems_are_not_aliases() -> None:
+    assert canonical("http://hl7.org/fhir/sid/icd-10") != SYSTEM_ICD10CM
+    assert canonical("http://snomed.info/sct") is None
+    assert canonical("http://www.ama-assn.org/go/cpt-typo") is None
+
+
+@pytest.mark.parametrize(("head", "name", "form"), [
+    (b"\xef\xbb\xbfISA*00*", "claims.txt", "x12"),
+    (b'{"resourceType": "Claim"}', "-", "fhir"),
+    (b'{"resourceType": "Claim"}\n{"resourceType": "Claim"}\n', "-", "ndjson"),
+    (b'{"resourceType": "Claim"}', "a.ndjson", "ndjson"),
+    (b"# a comment\n@prefix ex: <http://ex/> .", "-", "turtle"),
+    (b"<https://ex/a> <https://ex/b> <https://ex/c> .", "a.nt", "nt"),
+    (b"<?xml version='1.0'?><rdf:RDF/>", "-", "rdfxml"),
+    (b"Claim 1: knee", "claims.ttl", "turtle"),  # the name says Turtle: its parser says what is wrong
+    (b"Claim 1: knee", "claims.txt", None),
+])
+def test_form_detection(head: bytes, name: str, form: str | None) -> None:
+    assert detect(head, name) == form
+
+
+def test_cli_forms_match_the_readers() -> None:
+    from cptkg.cli import INPUT_FORMS
+
+    assert INPUT_FORMS == FORMS
+
+
+def test_standard_input(tmp_path: Path) -> None:
+    data = (INPUTS / "eob.json").read_bytes()
+    proc = run_cli("validate", "-", "--format", "json", stdin=data)
+    assert proc.returncode == 1, proc.stderr
+    (claim,) = json.loads(proc.stdout)["claims"]
+    assert (claim["claim"], claim["verdict"], claim["origin"]) == ("eob-1", "does-not-conform",
+                                                                   {"file": "-", "where": None})
+    x12 = run_cli("validate", "-", "--format", "jsonl", stdin=(INPUTS / "professional-20-claims.x12").read_bytes())
+    assert len(x12.stdout.splitlines()) == 20
+
+
+def test_input_format_overrides_the_name(tmp_path: Path) -> None:
+    odd = tmp_path / "claims.dat"
+    shutil.copy(INPUTS / "day1.ndjson", odd)
+    detected = run_cli("validate", str(odd), "--format", "jsonl")
+    assert len(detected.stdout.splitlines()) == 8  # detected as NDJSON from its content
+    forced = run_cli("validate", str(odd), "--input-format", "fhir")
+    assert forced.returncode == 2 and "JSON" in forced.stderr, forced.stderr  # one document: it is not
+    bad = run_cli("validate", str(odd), "--input-format", "csv")
+    assert bad.returncode == 2 and "--input-format" in bad.stderr
+
+
+def test_single_837i_is_exit_2_naming_it() -> None:
+    proc = run_cli("validate", str(INPUTS / "institutional-837i.x12"))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "837I" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("fmt", ["human", "table", "turtle"])
+def test_every_format_says_verdict_and_origin(fmt: str) -> None:
+    proc = run_cli("validate", str(INPUTS / "day1.ndjson"), "--format", fmt)
+    assert proc.returncode == 1
+    out = proc.stdout
+    if fmt == "human":
+        assert "day1-2  [" in out and "line 2]: not applicable: it reports none of the codes" in out
+        assert "diagnosis 1  Violation  DiagnosisReferenceResolves" in out
+        assert "8 claims: 3 conforming, 1 not, 2 not applicable, 2 unreadable" in out
+    elif fmt == "table":
+        rows = [line.split("\t") for line in out.splitlines()[1:]]
+        assert ["day1-5", "does-not-conform", str(INPUTS / "day1.ndjson"), "line 5", "", "", "1", "Violation",
+                "DiagnosisReferenceResolves"] in [r[:9] for r in rows]
+        assert ["day1-2", "not-applicable", str(INPUTS / "day1.ndjson"), "line 2"] in [r[:4] for r in rows]
+        assert all(len(r) == 11 for r in rows)
+    else:
+        from rdflib import Graph, Literal
+
+        from cptkg.kg.namespaces import CPTKG
+
+        graph = Graph().parse(data=out, format="turtle")
+        verdicts = sorted(str(o) for o in graph.objects(None, CPTKG.verdict))
+        assert verdicts == sorted(["conforms", "not-applicable", "not-applicable", "unreadable", "does-not-conform",
+                                   "unreadable", "conforms", "conforms"])
+        assert (None, CPTKG.originWhere, Literal("line 7, entry[0]")) in graph
+        assert "{$value}" not in out and "{?" not in out
