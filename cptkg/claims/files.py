@@ -114,10 +114,10 @@ def detect(head: bytes, name: str) -> str | None:
         return "ndjson" if _several_json_lines(text) else "fhir"
     if text.startswith((b"<?xml", b"<rdf:RDF")):
         return "rdfxml"
+    if by_name is not None:
+        return by_name  # the name says what it should be: its reader says what is wrong with it
     while text.startswith(b"#"):  # Turtle and N-Triples comments
         text = text.partition(b"\n")[2].lstrip()
-    if by_name in ("turtle", "nt") and text:
-        return by_name
     if text[:7].lower() in (b"@prefix", b"prefix ") or text[:5].lower() in (b"@base", b"base ") \
             or text.startswith((b"<", b"_:")):
         return "turtle"
