@@ -214,3 +214,73 @@ def test_every_format_says_verdict_and_origin(fmt: str) -> None:
                                    "unreadable", "conforms", "conforms"])
         assert (None, CPTKG.originWhere, Literal("line 7, entry[0]")) in graph
         assert "{$value}" not in out and "{?" not in out
+
+
+def _claim_file(tmp_path: Path, data: dict, name: str = "claim.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _one(path: Path) -> ClaimReport:
+    (claim,) = validate_paths(path).claims
+    return claim
+
+
+def test_dates_from_billable_period_and_period_start_keep_the_claims_day(tmp_path: Path) -> None:
+    from cptkg.kg.namespaces import CPTKG
+
+    data = json.loads((INPUTS / "oid-coded.json").read_text())
+    first, second = data["item"]
+    del first["servicedDate"]  # no line date: the claim's billablePeriod gives it
+    second["servicedPeriod"] = {"start": "2025-03-04T23:59:00+14:00", "end": "2025-03-05T01:00:00+14:00"}
+    data["billablePeriod"] = {"start": "2025-03-04", "end": "2025-03-04"}
+    (record,) = read_paths([_claim_file(tmp_path, data)])
+    assert sorted(str(o) for _s, p, o in record.triples if p == CPTKG.servicedDate) == ["2025-03-04"] * 2
+    assert _one(tmp_path / "claim.json").verdict == "conforms"
+
+
+def test_contained_condition_and_practitioner_role(tmp_path: Path) -> None:
+    data = json.loads((INPUTS / "oid-coded.json").read_text())
+    data["contained"] = [
+        {"resourceType": "Condition", "id": "dx", "subject": {"reference": "Patient/pat-1"},
+         "code": {"coding": [{"system": "urn:oid:2.16.840.1.113883.6.90", "code": "T847XXA"}]}},
+        {"resourceType": "PractitionerRole", "id": "role",
+         "specialty": [{"coding": [{"system": "http://nucc.org/provider-taxonomy", "code": "207X00000X"}]}]}]
+    data["diagnosis"] = [{"sequence": 1, "diagnosisReference": {"reference": "#dx"}}]
+    data["careTeam"] = [{"sequence": 1, "provider": {"reference": "#role"}}]
+    claim = _one(_claim_file(tmp_path, data))
+    assert (claim.verdict, claim.results) == ("conforms", [])
+    data["careTeam"][0]["provider"]["reference"] = "#nobody"
+    data["diagnosis"][0]["diagnosisReference"]["reference"] = "#role"  # a PractitionerRole, not a Condition
+    claim = _one(_claim_file(tmp_path, data, "broken.json"))
+    got = {(r.rule, r.value) for r in claim.results}
+    assert ("DiagnosisReferenceResolves", "#role (a PractitionerRole, not a Condition)") in got
+    assert ("ProviderReferenceResolves", "#nobody") in got
+
+
+def test_bundle_entries_resolve_by_absolute_url_and_type_id(tmp_path: Path) -> None:
+    bundle = json.loads((INPUTS / "pas-bundle.json").read_text())
+    claim = bundle["entry"][0]["resource"]
+    claim["diagnosis"][0]["diagnosisReference"]["reference"] = "https://ehr.example.org/fhir/Condition/cond-1"
+    claim["careTeam"][0]["provider"]["reference"] = "Practitioner/dr-ortho/_history/2"
+    (report,) = validate_paths(_claim_file(tmp_path, bundle)).claims
+    assert (report.verdict, report.results) == ("conforms", [])
+
+
+def test_a_bundle_without_claims_is_one_record_saying_what_it_holds(tmp_path: Path) -> None:
+    bundle = json.loads((INPUTS / "pas-bundle.json").read_text())
+    bundle["entry"] = bundle["entry"][1:]
+    (record,) = read_paths([_claim_file(tmp_path, bundle)])
+    assert record.error is not None and "no Claim or ExplanationOfBenefit" in record.error
+    assert "1 Condition" in record.error and "2 Organization" in record.error
+
+
+@pytest.mark.parametrize(("transaction", "said"), [("835", "835 (claim payment"), ("270", "270 (eligibility")])
+def test_other_x12_transactions_are_named(tmp_path: Path, transaction: str, said: str) -> None:
+    text = (INPUTS / "professional-20-claims.x12").read_text().replace("ST*837*0001*005010X222A1",
+                                                                       f"ST*{transaction}*0001*005010X222A1")
+    path = tmp_path / "other.x12"
+    path.write_text(text)
+    proc = run_cli("validate", str(path))
+    assert proc.returncode == 2 and said in proc.stderr and "not an 837P" in proc.stderr
