@@ -56,7 +56,7 @@ def test_examples_same_results(engines) -> None:
 @given(claim_batches())
 def test_generated_claims_same_results(engines, batch) -> None:
     fast, reference = engines
-    records = [claim_record(resource, f"gen#{i}") for i, resource in enumerate(batch)]
+    records = [claim_record(resource, "gen", f"line {i}", {}) for i, resource in enumerate(batch)]
     for position, record in enumerate(records):
         record.position = position
     readable = [r for r in records if r.readable]
