@@ -284,3 +284,14 @@ def test_other_x12_transactions_are_named(tmp_path: Path, transaction: str, said
     path.write_text(text)
     proc = run_cli("validate", str(path))
     assert proc.returncode == 2 and said in proc.stderr and "not an 837P" in proc.stderr
+
+
+def test_a_cut_short_837p_loses_no_claim_silently(tmp_path: Path) -> None:
+    text = (INPUTS / "professional-20-claims.x12").read_text()
+    path = tmp_path / "cut.x12"
+    path.write_text(text[:text.index("LX*2", text.index("CLM*PCN0003"))])  # inside the third claim
+    claims = validate_paths(path).claims
+    assert [(c.claim, c.verdict) for c in claims[:3]] == [
+        ("PCN0001", "conforms"), ("PCN0002", "conforms"), ("PCN0003", "unreadable")]
+    assert "the file ends inside this claim" in claims[2].results[0].message
+    assert "Interchange Control Trailer" in claims[3].results[0].message and claims[3].where == "segment 1"

@@ -187,6 +187,12 @@ def read_x12_text(text: str, source: str) -> Iterator[ClaimRecord]:
             _claim_segment(current, loop, kind, fields, number, component)
         if current is not None:
             current.last = number
+    if current is not None:  # no SE, GE or IEA after the last claim: the file was cut short
+        current.errors.append(f"segment {current.last}: the file ends inside this claim (no SE follows): "
+                              "it may be cut short; send the whole file")
+    # At the end pyx12 checks for missing trailers (SE, GE, IEA); its reader keeps those errors.
+    reader.src.cleanup()
+    errh.handle_errors(reader.src.pop_errors())
     errors = sorted(errh.found)
     for line_no, reason in errors:
         owner = next((c for c in claims if c.segment <= line_no <= c.last), None)
