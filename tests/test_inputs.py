@@ -295,3 +295,15 @@ def test_a_cut_short_837p_loses_no_claim_silently(tmp_path: Path) -> None:
         ("PCN0001", "conforms"), ("PCN0002", "conforms"), ("PCN0003", "unreadable")]
     assert "the file ends inside this claim" in claims[2].results[0].message
     assert "Interchange Control Trailer" in claims[3].results[0].message and claims[3].where == "segment 1"
+
+
+def test_a_claim_the_rules_do_not_judge_is_exit_0_not_bad_input(tmp_path: Path) -> None:
+    lines = (INPUTS / "day1.ndjson").read_text().splitlines()
+    vision = tmp_path / "vision.json"
+    vision.write_text(lines[1])  # 92004 only
+    proc = run_cli("validate", str(vision))
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert "day1-2  [" in proc.stdout and "not applicable: it reports none of the codes" in proc.stdout
+    assert "1 claim: 0 conforming, 0 not, 1 not applicable, 0 unreadable" in proc.stdout
+    beside = run_cli("validate", str(INPUTS / "multiline-ndc-revenue.json"))  # NDC, revenue, SNOMED lines
+    assert beside.returncode == 0 and "multiline-1" in beside.stdout and ": conforms" in beside.stdout
