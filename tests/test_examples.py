@@ -136,6 +136,13 @@ def test_messages_name_the_values_and_what_to_do(by_file) -> None:
     assert claim.results[0].message.startswith("20701 took effect on 2020-01-01, after this line's date of "
                                                "service 2019-06-04")
     assert "11981, 11982, 11983" in claim.results[0].message  # what the graph says came before
+    (claim,) = by_file["pump-replacement_XFAIL.ttl"]
+    assert "the pump replacement 62362 includes removing the old pump, so neither 20701 nor 62365" in \
+        claim.results[0].message
+    (claim,) = by_file["pump-removal_XFAIL.json"]
+    assert "the pump replacement 62362" in claim.results[0].message
+    (claim,) = by_file["pump-removal-diagnosis_XFAIL.json"]
+    assert "check whether 62365 applies instead" in claim.results[0].message
     (claim,) = by_file["no-facts-for-code_XFAIL.json"]
     assert claim.results[0].message.startswith("The graph lists no places of service, specialties, indications "
                                                "for 20705, so PlaceOfServiceTypical, SpecialtyTypical")

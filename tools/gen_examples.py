@@ -25,8 +25,8 @@ CPT_SYSTEM = "http://www.ama-assn.org/go/cpt"
 HCPCS_SYSTEM = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 DOCS = {
     "primary-procedure": "Incision and drainage, deep abscess, left thigh",
-    "removal-reason": "Infected antibiotic cement spacer",
-    "device-location": "Subfascial, left thigh",
+    "removal-reason": "Infected antibiotic-loaded cement beads",
+    "device-location": "Subfascial beads, left thigh",
     "complications": "None encountered",
 }
 
@@ -270,6 +270,18 @@ CASES: dict[str, tuple[Any, ...]] = {
         case(diagnosis=[{"sequence": 1, "code": "T85.735A"}]),
         [("PumpRemovalCode", "line 2")],
     ),
+    "pump-removal-pump-diagnosis": (
+        "an infected intrathecal pump (T85.738A: NCHS inclusion term) is a pump context (a warning)",
+        case(diagnosis=[{"sequence": 1, "code": "T84.7XXA"}]),
+        case(diagnosis=[{"sequence": 1, "code": "T85.738A"}]),
+        [("PumpRemovalCode", "line 2")],
+    ),
+    "pump-replacement": (
+        "a pump replacement (62362) includes removing the old pump: the warning says neither 20701 nor 62365",
+        case(diagnosis=[{"sequence": 1, "code": "T84.7XXA"}]),
+        case(diagnosis=[{"sequence": 1, "code": "T85.738A"}], items=with_item(0, code="62362")),
+        [("PumpRemovalCode", "line 2")],
+    ),
     "documentation-information-sequence": (
         "where a line lists informationSequence, only that supporting information documents it",
         case(items=with_item(1, informationSequence=[1, 2, 3, 4])),
@@ -304,7 +316,7 @@ ARTICLE = {
         "A patient with cerebral palsy has a baclofen pump that has become infected: 20701 with the "
         "primary procedure code. Conforms; the guidance warns that pump removal is 62365.",
         case(careTeam=[{"sequence": 1, "provider": "Practitioner/dr-neuro", "qualification": "207T00000X"}],
-             diagnosis=[{"sequence": 1, "code": "T85.735A"}, {"sequence": 2, "code": "G80.0"}],
+             diagnosis=[{"sequence": 1, "code": "T85.738A"}, {"sequence": 2, "code": "G80.0"}],
              items=[dict(BASE["items"][0], code="62350", diagnosisSequence=[1, 2]),
                     dict(BASE["items"][1], diagnosisSequence=[1, 2], bodySite=["abdomen"])],
              docs=PUMP_DOCS),
