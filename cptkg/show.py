@@ -24,6 +24,15 @@ SECTIONS = (
 )
 
 
+# What the graph may not know about a code, and the rules that then cannot judge its lines (the same
+# list rule NoFactsForCode reports on claims).
+NOT_KNOWN = (
+    ("placesOfService", "places of service", ["PlaceOfServiceTypical"]),
+    ("specialties", "specialties", ["SpecialtyTypical"]),
+    ("indications", "indications", ["DiagnosisSupportsNecessity", "SeventhCharacterActiveTreatment"]),
+)
+
+
 def card(code: str, store: Any = None) -> dict[str, Any]:
     notation = KINDS["cpt"].to_term(code).value.rsplit("/", 1)[-1]
     summary = run_named("code-summary", {"code": notation}, store=store).as_dicts()
@@ -37,6 +46,8 @@ def card(code: str, store: Any = None) -> dict[str, Any]:
         out[key] = run_named(query, {"code": notation}, store=store).as_dicts()
     out["indications"] = _group_indications(out["indications"])
     out["classes"] = [c["class"] for c in out["classes"]]
+    out["notKnown"] = [{"facts": label, "rulesThatCannotJudge": rules}
+                       for key, label, rules in NOT_KNOWN if not out[key]]
     return out
 
 
@@ -112,4 +123,6 @@ def render_human(data: dict[str, Any], width: int = 96) -> str:
         section("Acceptable primaries", [codes])
     sources = sorted({s["sourceTitle"] for s in data["sources"]})
     section("Sources", sources)
+    section("Not in the graph (these rules cannot judge its lines)",
+            [f"{n['facts']}: {', '.join(n['rulesThatCannotJudge'])}" for n in data.get("notKnown", [])])
     return "\n".join(lines)

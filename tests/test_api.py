@@ -13,13 +13,13 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "claims"
 
 
 def test_validate_returns_a_typed_report() -> None:
-    report = cptkg.validate(EXAMPLES / "place-of-service_XFAIL.json", EXAMPLES / "specialty_XFAIL.ttl")
+    report = cptkg.validate(EXAMPLES / "addon-modifier-51_XFAIL.json", EXAMPLES / "specialty_XFAIL.ttl")
     assert isinstance(report, ValidationReport)
     assert report.conforms is False
     first, second = report.claims
     assert isinstance(first, ClaimReport) and isinstance(first.results[0], Result)
     assert (first.results[0].rule, first.results[0].line, first.results[0].code) == (
-        "PlaceOfServiceAllowed", "2", "20701")
+        "AddOnModifier51", "2", "20701")
     assert second.conforms and second.results[0].severity == "Warning"
     assert report.as_json()["claims"][1]["claim"] == "https://example.org/claims/specialty_XFAIL"
 

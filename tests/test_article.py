@@ -147,3 +147,23 @@ def test_article_statement_in_graph(kg, opening: str, ask: str) -> None:
 def test_article_cases_are_all_collected() -> None:
     # pySHACL's lesson: a stray filter can shrink a parametrized suite silently.
     assert sum(len(asks) for _, asks in ARTICLE) >= 45
+
+
+def test_quotes_of_the_article_are_its_verbatim_words(root: Path, kg) -> None:
+    """A cptkg:quote is a source's own words: every quote on a statement sourced to the article
+    appears in it (whitespace aside); paraphrases live in cptkg:paraphrase."""
+    import re
+
+    from rdflib.namespace import DCTERMS
+
+    from cptkg.kg.namespaces import CPTKG, SRC
+
+    def norm(text: str) -> str:
+        return re.sub(r"\s+", " ", text).strip()
+
+    article = norm(" ".join(article_lines(root)))
+    quotes = [(statement, str(quote)) for statement, quote in kg.asserted.subject_objects(CPTKG.quote)
+              if (statement, DCTERMS.source, SRC["article-20701"]) in kg.asserted]
+    assert len(quotes) >= 20
+    not_verbatim = [(str(s), q) for s, q in quotes if norm(q) not in article]
+    assert not_verbatim == []

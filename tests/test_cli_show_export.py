@@ -45,6 +45,21 @@ def test_show_human_card() -> None:
     assert "Acceptable primaries" in proc.stdout and "28122" in proc.stdout
 
 
+def test_show_says_what_the_graph_does_not_know() -> None:
+    import json
+
+    sparse = json.loads(run_cli("show", "20705", "--format", "json").stdout)
+    assert sparse["notKnown"] == [
+        {"facts": "places of service", "rulesThatCannotJudge": ["PlaceOfServiceTypical"]},
+        {"facts": "specialties", "rulesThatCannotJudge": ["SpecialtyTypical"]},
+        {"facts": "indications", "rulesThatCannotJudge": ["DiagnosisSupportsNecessity",
+                                                          "SeventhCharacterActiveTreatment"]}]
+    assert json.loads(run_cli("show", "20701", "--format", "json").stdout)["notKnown"] == []
+    human = run_cli("show", "20705").stdout
+    assert "Not in the graph (these rules cannot judge its lines):" in human
+    assert "  - places of service: PlaceOfServiceTypical" in human
+
+
 def test_show_unknown_code_is_exit_2_one_line() -> None:
     for code in ("99999", "abc", "2070"):
         proc = run_cli("show", code)

@@ -54,11 +54,11 @@ def kill_worker_once(partition, batch_size, marker_dir):
 def test_same_reports_in_input_order(cluster, tmp_path: Path) -> None:
     path = tmp_path / "claims.ndjson"
     ids = write_ndjson(path, 300)
-    (tmp_path / "one.ttl").write_text((EXAMPLES / "place-of-service_XFAIL.ttl").read_text())
+    (tmp_path / "one.ttl").write_text((EXAMPLES / "addon-modifier-51_XFAIL.ttl").read_text())
     inputs = [path, tmp_path / "one.ttl"]
     got = list(distributed.run(inputs, cluster, lines_per_partition=40))
     expected = [report for report in Validator().validate(read_paths(inputs))]
-    assert [r.claim for r in got] == [*ids, "https://example.org/claims/place-of-service_XFAIL"]
+    assert [r.claim for r in got] == [*ids, "https://example.org/claims/addon-modifier-51_XFAIL"]
     assert [(r.claim, r.results) for r in got] == [(r.claim, r.results) for r in expected]
     assert [r.position for r in got] == list(range(len(ids) + 1))
 
@@ -148,7 +148,7 @@ def test_mixed_folder_same_json_with_and_without_workers(cluster, tmp_path: Path
     inputs = EXAMPLES.parent / "inputs"
     folder = tmp_path / "mixed"
     shutil.copytree(inputs, folder)
-    for name in ("place-of-service_XFAIL.ttl", "addon-requires-primary_PASS.json", "unit-per-site_XFAIL.ttl"):
+    for name in ("addon-modifier-51_XFAIL.ttl", "addon-requires-primary_PASS.json", "unit-per-site_XFAIL.ttl"):
         if (EXAMPLES / name).exists():
             shutil.copy(EXAMPLES / name, folder / name)
     alone = run_cli("validate", str(folder), "--format", "json")

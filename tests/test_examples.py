@@ -19,7 +19,9 @@ EXAMPLES = ROOT / "examples" / "claims"
 ALL_EXPECTED = json.loads((EXAMPLES.parent / "expected-results.json").read_text())
 EXPECTED = {k: v for k, v in ALL_EXPECTED.items() if not k.startswith("inputs/")}
 DESIGN_RULES = {
-    "AddOnRequiresPrimary", "AddOnPrimaryListed", "PlaceOfServiceAllowed", "SpecialtyTypical",
+    "AddOnRequiresPrimary", "AddOnPrimaryListed", "AddOnModifier51", "AddOnPlaceMatchesPrimary",
+    "CodeEffectiveOnDate", "PlaceOfServiceTypical", "SpecialtyTypical", "SeventhCharacterActiveTreatment",
+    "NoFactsForCode",
     "DiagnosisSupportsNecessity", "DiagnosisCodeValid", "DiagnosisPointerResolves",
     "ProcedureCodeFormat", "ExcludedCodePair", "DocumentationComplete", "PumpRemovalCode",
     "UnitsPerSite",
@@ -64,8 +66,8 @@ def test_example_results_exactly(by_file, name: str, form: str) -> None:
     assert got == EXPECTED[name]["results"]
     violations = [r for r in claim.results if r.severity == "Violation"]
     assert claim.conforms == (not violations)
-    if name.endswith("_PASS"):
-        assert claim.results == [] and claim.conforms
+    if name.endswith("_PASS"):  # conforming with nothing to fix: Info results only (NoFactsForCode)
+        assert claim.conforms and all(r.severity == "Info" for r in claim.results)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -105,9 +107,12 @@ def test_every_claim_shape_has_iri_message_severity() -> None:
 
 def test_severities_match_the_design() -> None:
     warnings = {"SpecialtyTypical", "DocumentationComplete", "PumpRemovalCode", "UnitsPerSite",
-                "ProviderReferenceResolves"}
+                "ProviderReferenceResolves", "PlaceOfServiceTypical", "AddOnPlaceMatchesPrimary",
+                "SeventhCharacterActiveTreatment"}
+    infos = {"NoFactsForCode"}
     for rule_id, rule in shapes.catalog().items():
-        assert rule.severity == ("Warning" if rule_id in warnings else "Violation"), rule_id
+        want = "Warning" if rule_id in warnings else "Info" if rule_id in infos else "Violation"
+        assert rule.severity == want, rule_id
 
 
 @pytest.mark.parametrize("name", ["article-example-1", "article-example-2", "article-example-3"])
@@ -123,8 +128,24 @@ def test_article_examples_conform_with_the_guidance_warning(by_file, name: str) 
 def test_messages_name_the_values_and_what_to_do(by_file) -> None:
     (claim,) = by_file["place-of-service_XFAIL.ttl"]
     message = claim.results[0].message
-    assert "Place of service 11 is not one listed for 20701" in message
-    assert "places-of-service-for-code" in message
+    assert "Place of service 11 is not one the graph lists as typical for 20701 (typical: 21, 24)" in message
+    assert "a payer may require" in message
+    (claim,) = by_file["addon-requires-primary-procedure_XFAIL.json"]
+    assert "CPT Surgery section, 10004-69990" in claim.results[0].message  # why 99223 is no primary
+    (claim,) = by_file["code-effective-on-date_XFAIL.ttl"]
+    assert claim.results[0].message.startswith("20701 took effect on 2020-01-01, after this line's date of "
+                                               "service 2019-06-04")
+    assert "the family was reported with 11981, 11982, 11983" in claim.results[0].message
+    (claim,) = by_file["pump-replacement_XFAIL.ttl"]
+    assert "the pump replacement 62362 includes removing the old pump, so neither 20701 nor 62365" in \
+        claim.results[0].message
+    (claim,) = by_file["pump-removal_XFAIL.json"]
+    assert "the pump replacement 62362" in claim.results[0].message
+    (claim,) = by_file["pump-removal-diagnosis_XFAIL.json"]
+    assert "check whether 62365 applies instead" in claim.results[0].message
+    (claim,) = by_file["no-facts-for-code_XFAIL.json"]
+    assert claim.results[0].message.startswith("The graph lists no places of service, specialties, indications "
+                                               "for 20705, so PlaceOfServiceTypical, SpecialtyTypical")
     (claim,) = by_file["addon-requires-primary_XFAIL.json"]
     assert "20680" in claim.results[0].message  # the stand-alone removal code
     (claim,) = by_file["diagnosis-code-valid_XFAIL.json"]
@@ -138,3 +159,16 @@ def test_every_message_is_filled_in(report: ValidationReport) -> None:
     assert len(messages) >= 40
     left = [m for m in messages if re.search(r"\{[?$]\w+\}", m)]
     assert left == []
+
+
+def test_no_constraint_trips_pyshacls_text_checks() -> None:
+    """pySHACL refuses a constraint whose text looks like SERVICE (even "service" in a string) or
+    whose nested SELECT (as its regex reads it) does not project $this: both engines must run
+    every rule, so each select passes pySHACL's own check."""
+    from pyshacl.helper.sparql_query_helper import SPARQLQueryHelper
+    from rdflib.namespace import SH
+
+    graph = shapes.claim_shapes()
+    for shape, constraint in graph.subject_objects(SH.sparql):
+        text = str(graph.value(constraint, SH.select))
+        SPARQLQueryHelper.check_invalid_sparql(object.__new__(SPARQLQueryHelper), text)  # raises if refused

@@ -14,7 +14,7 @@ from tests.conftest import ROOT, run_cli
 
 EXAMPLES = ROOT / "examples" / "claims"
 GOOD_JSON = EXAMPLES / "addon-requires-primary_PASS.json"
-BAD_JSON = EXAMPLES / "place-of-service_XFAIL.json"
+BAD_JSON = EXAMPLES / "addon-modifier-51_XFAIL.json"
 
 
 def one_line_error(proc) -> str:
@@ -40,15 +40,15 @@ def test_warnings_only_exit_0() -> None:
 
 
 def test_json_output_shape_and_order() -> None:
-    paths = [BAD_JSON, GOOD_JSON, EXAMPLES / "place-of-service_XFAIL.ttl"]
+    paths = [BAD_JSON, GOOD_JSON, EXAMPLES / "addon-modifier-51_XFAIL.ttl"]
     proc = run_cli("validate", *map(str, paths), "--format", "json")
     assert proc.returncode == 1
     data = json.loads(proc.stdout)
     assert set(data) == {"conforms", "claims"}
     assert data["conforms"] is False
     assert [c["claim"] for c in data["claims"]] == [
-        "place-of-service-XFAIL", "addon-requires-primary-PASS",
-        "https://example.org/claims/place-of-service_XFAIL"]
+        "addon-modifier-51-XFAIL", "addon-requires-primary-PASS",
+        "https://example.org/claims/addon-modifier-51_XFAIL"]
     for claim in data["claims"]:
         assert set(claim) == {"claim", "conforms", "verdict", "origin", "reason", "results"}
         assert set(claim["origin"]) == {"file", "where"}
@@ -60,12 +60,12 @@ def test_json_output_shape_and_order() -> None:
         ("conforms", {"file": str(GOOD_JSON), "where": None}),
         ("does-not-conform", {"file": str(paths[2]), "where": None})]
     first = data["claims"][0]["results"][0]
-    assert first["rule"] == "PlaceOfServiceAllowed"
+    assert first["rule"] == "AddOnModifier51"
     assert first["severity"] == "Violation"
     assert (first["line"], first["code"], first["diagnosis"]) == ("2", "20701", None)
     # Named by the input's path and the claim's id: stable, and apart from the same id elsewhere.
-    assert first["focus"] == f"urn:cptkg:claim:{quote(str(BAD_JSON), safe='')}::place-of-service-XFAIL/item/2"
-    assert first["value"] == "11"
+    assert first["focus"] == f"urn:cptkg:claim:{quote(str(BAD_JSON), safe='')}::addon-modifier-51-XFAIL/item/2"
+    assert first["value"] == "51"
 
 
 def test_jsonl_one_line_per_claim() -> None:
@@ -82,7 +82,7 @@ def test_turtle_format_is_a_shacl_report() -> None:
     assert graph.value(report, SH.conforms).toPython() is False
     results = list(graph.objects(report, SH.result))
     assert len(results) == 1
-    assert str(graph.value(results[0], SH.sourceShape)) == "https://w3id.org/cptkg/shapes#PlaceOfServiceAllowed"
+    assert str(graph.value(results[0], SH.sourceShape)) == "https://w3id.org/cptkg/shapes#AddOnModifier51"
 
 
 def test_table_and_human_formats() -> None:
@@ -90,10 +90,10 @@ def test_table_and_human_formats() -> None:
     header, row = proc.stdout.strip().splitlines()
     assert header.split("\t") == ["claim", "verdict", "file", "where", "line", "code", "diagnosis", "severity",
                                   "rule", "value", "message"]
-    assert row.split("\t")[:10] == ["place-of-service-XFAIL", "does-not-conform", str(BAD_JSON), "", "2", "20701",
-                                    "", "Violation", "PlaceOfServiceAllowed", "11"]
+    assert row.split("\t")[:10] == ["addon-modifier-51-XFAIL", "does-not-conform", str(BAD_JSON), "", "2", "20701",
+                                    "", "Violation", "AddOnModifier51", "51"]
     human = run_cli("validate", str(BAD_JSON)).stdout
-    assert "line 2 (20701)  Violation  PlaceOfServiceAllowed" in human
+    assert "line 2 (20701)  Violation  AddOnModifier51" in human
     assert "1 claim: 0 conforming, 1 not, 0 not applicable, 0 unreadable; 1 violations, 0 warnings" in human
 
 
@@ -179,7 +179,7 @@ def test_bundle_with_a_non_claim_entry(tmp_path: Path) -> None:
     data = json.loads(run_cli("validate", str(path), "--format", "json").stdout)
     # The Patient is what claims may reference, never a claim of its own.
     assert [(c["conforms"], c["origin"]["where"]) for c in data["claims"]] == [(True, "entry[0]"), (False, "entry[2]")]
-    assert data["claims"][1]["results"][0]["rule"] == "PlaceOfServiceAllowed"
+    assert data["claims"][1]["results"][0]["rule"] == "AddOnModifier51"
 
 
 def test_missing_path_and_empty_folder(tmp_path: Path) -> None:

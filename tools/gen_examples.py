@@ -25,8 +25,8 @@ CPT_SYSTEM = "http://www.ama-assn.org/go/cpt"
 HCPCS_SYSTEM = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 DOCS = {
     "primary-procedure": "Incision and drainage, deep abscess, left thigh",
-    "removal-reason": "Infected antibiotic cement spacer",
-    "device-location": "Subfascial, left thigh",
+    "removal-reason": "Infected antibiotic-loaded cement beads",
+    "device-location": "Subfascial beads, left thigh",
     "complications": "None encountered",
 }
 
@@ -60,8 +60,9 @@ def with_item(index: int, **changes: Any) -> list[dict[str, Any]]:
 PRIMARY_20700 = {"sequence": 2, "code": "20700", "date": "2025-03-04", "pos": "21", "quantity": 1,
                  "diagnosisSequence": [1], "careTeamSequence": [1], "bodySite": ["left thigh"]}
 
-# case name -> (note, PASS claim, XFAIL claim, expected XFAIL results as (rule, line or "dx N"))
-CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], list[tuple[str, str]]]] = {
+# case name -> (note, PASS claim, XFAIL claim, expected XFAIL results[, expected PASS results]): a
+# PASS claim conforms with no Violation or Warning; it may carry Info results (NoFactsForCode).
+CASES: dict[str, tuple[Any, ...]] = {
     "addon-requires-primary": (
         "+20701 needs a primary procedure on the same claim, date and rendering provider",
         case(),
@@ -78,13 +79,73 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], list[tuple[str, str]
         "+20700 lists its acceptable primaries; one of them must be on the claim",
         case(items=[BASE["items"][0], PRIMARY_20700], docs={}),
         case(items=[dict(BASE["items"][0], code="62350"), PRIMARY_20700], docs={}),
-        [("AddOnPrimaryListed", "line 2")],
+        [("AddOnPrimaryListed", "line 2"), ("NoFactsForCode", "line 2")],
+        [("NoFactsForCode", "line 2")],
     ),
     "place-of-service": (
-        "20701 is listed for Inpatient Hospital (21) and Ambulatory Surgical Center (24)",
+        "20701 is typically performed at Inpatient Hospital (21) or Ambulatory Surgical Center (24); "
+        "another place is a warning",
+        case(items=[dict(BASE["items"][0], pos="24"), dict(BASE["items"][1], pos="24")]),
+        case(items=[dict(BASE["items"][0], pos="11"), dict(BASE["items"][1], pos="11")]),
+        [("PlaceOfServiceTypical", "line 2")],
+    ),
+    "place-of-service-22": (
+        "on-campus outpatient hospital (22), where much of this surgery is billed, is not a listed "
+        "typical place: a warning, not a violation",
+        case(),
+        case(items=[dict(BASE["items"][0], pos="22"), dict(BASE["items"][1], pos="22")]),
+        [("PlaceOfServiceTypical", "line 2")],
+    ),
+    "addon-place-matches-primary": (
+        "an add-on line's place of service is its primary's (a warning)",
+        case(),
         case(items=with_item(1, pos="24")),
-        case(items=with_item(1, pos="11")),
-        [("PlaceOfServiceAllowed", "line 2")],
+        [("AddOnPlaceMatchesPrimary", "line 2")],
+    ),
+    "code-effective-on-date": (
+        "20700-20705 took effect on 2020-01-01: a 2019 date of service cannot report them",
+        case(),
+        case(items=[dict(BASE["items"][0], date="2019-06-04"), dict(BASE["items"][1], date="2019-06-04")]),
+        [("CodeEffectiveOnDate", "line 2")],
+    ),
+    "addon-requires-primary-procedure": (
+        "a primary is a procedure (CPT Surgery section or a listed primary): an inpatient visit (99223) is not",
+        case(),
+        case(items=with_item(0, code="99223")),
+        [("AddOnRequiresPrimary", "line 2")],
+    ),
+    "addon-modifier-51": (
+        "modifier 51 is not appended to an add-on code",
+        case(items=with_item(1, modifiers=["LT"])),
+        case(items=with_item(1, modifiers=["51"])),
+        [("AddOnModifier51", "line 2")],
+    ),
+    "units-per-site-modifiers": (
+        "site modifiers count as anatomic sites: two units with RT and LT (a warning when they do not differ)",
+        case(items=with_item(1, quantity=2, bodySite=[], modifiers=["RT", "LT"])),
+        case(items=with_item(1, quantity=2, bodySite=[], modifiers=["RT"])),
+        [("UnitsPerSite", "line 2")],
+    ),
+    "units-per-site-lines": (
+        "units of one code are counted over all its lines of a claim and date (a warning)",
+        case(items=[BASE["items"][0], dict(BASE["items"][1], bodySite=["left thigh"]),
+                    dict(BASE["items"][1], sequence=3, bodySite=["right thigh"])]),
+        case(items=[BASE["items"][0], dict(BASE["items"][1], bodySite=["left thigh"]),
+                    dict(BASE["items"][1], sequence=3, bodySite=["left thigh"])]),
+        [("UnitsPerSite", "line 2"), ("UnitsPerSite", "line 3")],
+    ),
+    "seventh-character": (
+        "removal is active treatment: a complication diagnosis has 7th character A, not D or S (a warning)",
+        case(diagnosis=[{"sequence": 1, "code": "T85.79XA"}]),
+        case(diagnosis=[{"sequence": 1, "code": "T85.79XS"}]),
+        [("SeventhCharacterActiveTreatment", "line 2")],
+    ),
+    "no-facts-for-code": (
+        "+20705 has no places, specialties or indications in the graph: an Info result says what was not judged",
+        case(),
+        case(diagnosis=[{"sequence": 1, "code": "Z00.00"}],
+             items=[dict(BASE["items"][0], pos="11"), dict(BASE["items"][1], code="20705", pos="11")]),
+        [("NoFactsForCode", "line 2")],
     ),
     "specialty": (
         "the rendering provider's taxonomy is a listed specialty or below one (a warning)",
@@ -115,8 +176,9 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], list[tuple[str, str]
     "procedure-code-format": (
         "procedure codes are well-formed CPT or HCPCS codes",
         case(),
-        case(items=with_item(0, code="2730")),
-        [("ProcedureCodeFormat", "line 1")],
+        case(items=[*BASE["items"], {"sequence": 3, "code": "2730", "date": "2025-03-04", "pos": "21",
+                                     "quantity": 1, "diagnosisSequence": [1], "careTeamSequence": [1]}]),
+        [("ProcedureCodeFormat", "line 3")],
     ),
     "excluded-pair": (
         "guidance: do not report 20700 in conjunction with 11981",
@@ -124,7 +186,8 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], list[tuple[str, str]
         case(items=[BASE["items"][0], PRIMARY_20700,
                     {"sequence": 3, "code": "11981", "date": "2025-03-04", "pos": "21",
                      "quantity": 1, "diagnosisSequence": [1], "careTeamSequence": [1]}], docs={}),
-        [("ExcludedCodePair", "line 2"), ("ExcludedCodePair", "line 3")],
+        [("ExcludedCodePair", "line 2"), ("ExcludedCodePair", "line 3"), ("NoFactsForCode", "line 2")],
+        [("NoFactsForCode", "line 2")],
     ),
     "documentation": (
         "20701 documentation includes the article's four elements (a warning per missing one)",
@@ -174,7 +237,7 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], list[tuple[str, str]
         "another add-on line is not a primary procedure",
         case(),
         case(items=with_item(0, code="20702", bodySite=["left tibia"])),
-        [("AddOnRequiresPrimary", "line 1"), ("AddOnRequiresPrimary", "line 2")],
+        [("AddOnRequiresPrimary", "line 1"), ("AddOnRequiresPrimary", "line 2"), ("NoFactsForCode", "line 1")],
     ),
     "addon-requires-primary-self": (
         "a line is not its own primary, even when it also reports a primary code",
@@ -190,7 +253,8 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], list[tuple[str, str]
         case(items=[BASE["items"][0], PRIMARY_20700,
                     {"sequence": 3, "code": "11981", "date": "2025-03-04", "pos": "21",
                      "quantity": 1, "diagnosisSequence": [1], "careTeamSequence": [1]}], docs={}),
-        [("ExcludedCodePair", "line 2"), ("ExcludedCodePair", "line 3")],
+        [("ExcludedCodePair", "line 2"), ("ExcludedCodePair", "line 3"), ("NoFactsForCode", "line 2")],
+        [("NoFactsForCode", "line 2")],
     ),
     "diagnosis-supports-necessity-pointed": (
         "only the diagnoses the 20701 line points to support it, not every diagnosis of the claim",
@@ -206,6 +270,18 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], list[tuple[str, str]
         case(diagnosis=[{"sequence": 1, "code": "T85.735A"}]),
         [("PumpRemovalCode", "line 2")],
     ),
+    "pump-removal-pump-diagnosis": (
+        "an infected intrathecal pump (T85.738A: NCHS inclusion term) is a pump context (a warning)",
+        case(diagnosis=[{"sequence": 1, "code": "T84.7XXA"}]),
+        case(diagnosis=[{"sequence": 1, "code": "T85.738A"}]),
+        [("PumpRemovalCode", "line 2")],
+    ),
+    "pump-replacement": (
+        "a pump replacement (62362) includes removing the old pump: the warning says neither 20701 nor 62365",
+        case(diagnosis=[{"sequence": 1, "code": "T84.7XXA"}]),
+        case(diagnosis=[{"sequence": 1, "code": "T85.738A"}], items=with_item(0, code="62362")),
+        [("PumpRemovalCode", "line 2")],
+    ),
     "documentation-information-sequence": (
         "where a line lists informationSequence, only that supporting information documents it",
         case(items=with_item(1, informationSequence=[1, 2, 3, 4])),
@@ -216,7 +292,8 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], list[tuple[str, str]
         "a place of service is a two-digit CMS code",
         case(),
         case(items=with_item(1, pos="211")),
-        [("ItemHasOnePlaceOfService", "line 2"), ("PlaceOfServiceAllowed", "line 2")],
+        [("AddOnPlaceMatchesPrimary", "line 2"), ("ItemHasOnePlaceOfService", "line 2"),
+         ("PlaceOfServiceTypical", "line 2")],
     ),
     "procedure-code-hcpcs": (
         "an HCPCS Level II code is a letter A to V and four digits",
@@ -239,7 +316,7 @@ ARTICLE = {
         "A patient with cerebral palsy has a baclofen pump that has become infected: 20701 with the "
         "primary procedure code. Conforms; the guidance warns that pump removal is 62365.",
         case(careTeam=[{"sequence": 1, "provider": "Practitioner/dr-neuro", "qualification": "207T00000X"}],
-             diagnosis=[{"sequence": 1, "code": "T85.735A"}, {"sequence": 2, "code": "G80.0"}],
+             diagnosis=[{"sequence": 1, "code": "T85.738A"}, {"sequence": 2, "code": "G80.0"}],
              items=[dict(BASE["items"][0], code="62350", diagnosisSequence=[1, 2]),
                     dict(BASE["items"][1], diagnosisSequence=[1, 2], bodySite=["abdomen"])],
              docs=PUMP_DOCS),
@@ -250,7 +327,8 @@ ARTICLE = {
         "Conforms; the guidance warns that pump removal is 62365.",
         case(careTeam=[{"sequence": 1, "provider": "Practitioner/dr-pain", "qualification": "208VP0014X"}],
              diagnosis=[{"sequence": 1, "code": "T85.690A"}],
-             items=[dict(BASE["items"][0], code="62350"), dict(BASE["items"][1], pos="24", bodySite=["abdomen"])],
+             items=[dict(BASE["items"][0], code="62350", pos="24"),
+                    dict(BASE["items"][1], pos="24", bodySite=["abdomen"])],
              docs=dict(PUMP_DOCS, **{"removal-reason": "Separation of pump and catheter"})),
         [("PumpRemovalCode", "line 2")],
     ),
@@ -323,6 +401,8 @@ def fhir(claim_id: str, claim: dict[str, Any]) -> dict[str, Any]:
                 "code": item["pos"]}]}
         if item.get("informationSequence"):
             entry["informationSequence"] = item["informationSequence"]
+        if item.get("modifiers"):
+            entry["modifier"] = [{"coding": [{"system": CPT_SYSTEM, "code": m}]} for m in item["modifiers"]]
         if item.get("bodySite"):
             entry["bodySite"] = {"text": item["bodySite"][0]} if len(item["bodySite"]) == 1 else {
                 "coding": [{"code": s} for s in item["bodySite"]]}
@@ -340,6 +420,7 @@ def turtle(claim_id: str, claim: dict[str, Any], note: str) -> str:
         "@prefix nucc: <https://w3id.org/cptkg/nucc/> .",
         "@prefix icd10cm: <https://w3id.org/cptkg/icd10cm/> .",
         "@prefix docel: <https://w3id.org/cptkg/documentation-element/> .",
+        "@prefix mod: <https://w3id.org/cptkg/modifier/> .",
         "@prefix ex: <https://example.org/claims/> .",
         "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
         "",
@@ -368,6 +449,7 @@ def turtle(claim_id: str, claim: dict[str, Any], note: str) -> str:
         props += [f"cptkg:careTeamSequence {s}" for s in item["careTeamSequence"]]
         props += [f"cptkg:informationSequence {s}" for s in item.get("informationSequence", [])]
         props += [f'cptkg:bodySite "{s}"' for s in item.get("bodySite", [])]
+        props += [f"cptkg:modifier mod:{m}" for m in item.get("modifiers", [])]
         lines.append(f"\n{c}-item-{item['sequence']} a cptkg:ClaimItem ;\n    " + " ;\n    ".join(props) + " .")
     for d in claim["diagnosis"]:
         codes = ", ".join(f"icd10cm:{normalise_icd(code)}" for code in as_list(d["code"]))
@@ -392,8 +474,8 @@ def main() -> None:
         (OUT / f"{name}.ttl").write_text(turtle(name, claim, note))
         expected[name] = {"note": note, "results": sorted([list(r) for r in results])}
 
-    for name, (note, good, bad, results) in CASES.items():
-        write(f"{name}_PASS", good, note + " (conforming)", [])
+    for name, (note, good, bad, results, *pass_results) in CASES.items():
+        write(f"{name}_PASS", good, note + " (conforming)", pass_results[0] if pass_results else [])
         write(f"{name}_XFAIL", bad, note + " (not conforming)", results)
     for name, (note, claim, results) in ARTICLE.items():
         write(name, claim, note, results)

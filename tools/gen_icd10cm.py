@@ -23,9 +23,13 @@ from cptkg.kg.namespaces import CPTKG, ICD10CM, bind_all  # noqa: E402
 # Codes named outside the indications (REFERENCE.md section 5): status, encounter and the
 # orthopaedic context of the guidance.
 EXTRA_FAMILIES = ["Z45.1", "Z45.49", "Z96.89", "Z97.8", "M86", "Z47.31", "Z47.32", "Z47.33"]
+# The pump context: codes whose NCHS inclusion terms name an intrathecal infusion pump or catheter.
+PUMP_CONTEXT_ROOT = "T85"
+PUMP_CONTEXT_WORDS = "intrathecal infusion"
 SCHEME = URIRef("https://w3id.org/cptkg/icd10cm")
 SYSTEM = URIRef("http://hl7.org/fhir/sid/icd-10-cm")
 NCHS = Namespace("https://w3id.org/cptkg/source/")["nchs-icd10cm"]
+STMT = Namespace("https://w3id.org/cptkg/statement/")
 
 
 def named_families(graph: Graph) -> set[str]:
@@ -55,6 +59,10 @@ def main() -> None:
     unknown = sorted(f for f in families if not is_code(f))
     if unknown:
         raise SystemExit(f"not ICD-10-CM codes: {unknown}")
+    pump_context = {c: [t for t in icd.get_inclusion_term(c) if PUMP_CONTEXT_WORDS in t.lower()]
+                    for c in icd.get_descendants(PUMP_CONTEXT_ROOT) if is_code(c)}
+    pump_context = {c: terms for c, terms in pump_context.items() if terms}
+    families |= set(pump_context)
     codes: set[str] = set()
     for fam in families:
         codes.add(fam)
@@ -73,6 +81,17 @@ def main() -> None:
         out.add((node, SKOS.inScheme, SCHEME))
         out.add((node, CPTKG.codeSystem, SYSTEM))
         out.add((node, DCTERMS.source, NCHS))
+        if code in pump_context:
+            # Generated from the inclusion terms, each quoted verbatim (NCHS wording).
+            out.add((node, CPTKG.signalsPumpContext, Literal(True)))
+            statement = STMT[f"{code}-signalsPumpContext"]
+            out.add((statement, RDF.type, CPTKG.SourcedStatement))
+            out.add((statement, RDF.subject, node))
+            out.add((statement, RDF.predicate, CPTKG.signalsPumpContext))
+            out.add((statement, RDF.object, Literal(True)))
+            out.add((statement, DCTERMS.source, NCHS))
+            for term in pump_context[code]:
+                out.add((statement, CPTKG.quote, Literal(term, lang="en")))
         parent = icd.get_parent(code)
         if parent and is_code(parent):
             out.add((node, SKOS.broader, ICD10CM[parent]))

@@ -259,9 +259,9 @@ def professional_837p() -> tuple[str, list[dict[str, Any]]]:
             lines = [_sv1("20701")]
             result = ("does-not-conform",
                       [["AddOnRequiresPrimary", "line 1"], *[["DocumentationComplete", "line 1"]] * 4])
-        else:  # 20701 in the office (SV105 11 overrides CLM05-1 21)
+        else:  # 20701 in the office (SV105 11 overrides CLM05-1 21): not typical, not its primary's place
             lines = [_sv1("27301"), _sv1("20701", pos="11")]
-            result = ("does-not-conform", [["PlaceOfServiceAllowed", "line 2"], *warn])
+            result = ("conforms", [["AddOnPlaceMatchesPrimary", "line 2"], ["PlaceOfServiceTypical", "line 2"], *warn])
         claims.append(_claim(clm, lines))
         expected.append({"claim": clm, "verdict": result[0], "results": sorted(result[1])})
     segments = _envelope("005010X222A1", claims)
