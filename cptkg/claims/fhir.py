@@ -428,14 +428,15 @@ class Converter:
         codes = [PROCEDURE_SYSTEMS[s](str(c.code)) for c in codings
                  if c.code and (s := canonical(c.system)) in PROCEDURE_SYSTEMS]
         out = self.out
-        if not codes or _cancelled(line):
+        cancelled = _cancelled(line)
+        if not codes or cancelled:
             node = URIRef(f"{self.base}/line/{number}")
             out += [(self.iri, CPTKG.otherLine, node), (node, _TYPE, CPTKG.OtherClaimLine),
                     (node, CPTKG.lineNumber, Literal(number))]
             if sequence is not None:
                 out.append((node, CPTKG.sequence, Literal(sequence)))
             shown = [f"{c.system or ''}|{c.code}" for c in codings if c.code] or [str(line.productOrService.text or "")]
-            if _cancelled(line):
+            if cancelled:
                 shown = [f"cancelled {s}" for s in shown]
             out += [(node, CPTKG.otherCode, Literal(s)) for s in shown]
             return node
