@@ -18,7 +18,7 @@ from rdflib import Graph
 
 from cptkg.kg.namespaces import CPTKGSH
 
-FOLDERS = ("ontology", "shapes", "queries")
+FOLDERS = ("ontology", "shapes", "queries", "icd10cm")
 
 
 @cache

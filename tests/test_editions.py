@@ -1,0 +1,63 @@
+"""ICD-10-CM editions (icd10cm/): the checked-in tables agree with simple-icd-10-cm of their release,
+are byte-stable, and the edition that decides a date of service is the one its rules say."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from importlib import metadata
+
+import pytest
+
+from cptkg.kg import editions, resources
+
+
+def test_three_editions_oldest_first() -> None:
+    loaded = editions.editions()
+    assert [e.id for e in loaded] == ["2021-01", "2025-04", "2026-04"]
+    assert [e.release for e in loaded] == ["simple-icd-10-cm 1.2.0", "simple-icd-10-cm 1.4.0",
+                                           "simple-icd-10-cm 1.5.0"]
+
+
+def test_g35_became_a_category_in_fy2026() -> None:
+    # REFERENCE.md section 8: G35 is billable in April 2025 and a category in April 2026.
+    assert editions.table("2021-01")["G35"].billable
+    assert editions.table("2025-04")["G35"].billable
+    april_2026 = editions.table("2026-04")
+    assert not april_2026["G35"].billable
+    assert any(code.startswith("G35") and facts.billable and facts.parent == "G35"
+               for code, facts in april_2026.items())
+
+
+def test_the_installed_release_agrees_with_its_table() -> None:
+    icd = pytest.importorskip("simple_icd_10_cm")
+    edition = {"1.2.0": "2021-01", "1.4.0": "2025-04", "1.5.0": "2026-04"}.get(metadata.version("simple-icd-10-cm"))
+    if edition is None:
+        pytest.skip("the installed simple-icd-10-cm has no table here")
+    table = editions.table(edition)
+    for code in random.Random(20701).sample(sorted(table), 400):
+        parent = icd.get_parent(code)
+        if parent and icd.is_chapter_or_block(parent):
+            parent = None
+        assert (table[code].billable, table[code].parent or None, table[code].title) == (
+            bool(icd.is_leaf(code)), parent or None, " ".join(icd.get_description(code).split())), code
+
+
+@pytest.mark.parametrize(("day", "decides", "consulted"), [
+    (date(2025, 3, 4), "2025-04", ["2025-04"]),  # FY2025: its April update decides
+    (date(2025, 11, 1), "2026-04", ["2026-04"]),  # FY2026
+    (date(2026, 5, 1), "2026-04", ["2026-04"]),  # covered
+    (date(2021, 6, 30), "2021-01", ["2021-01"]),
+    (date(2019, 6, 4), None, ["2021-01"]),  # before every edition: the nearest after is consulted
+    (date(2023, 6, 1), None, ["2021-01", "2025-04"]),
+    (date(2027, 1, 5), None, ["2026-04"]),
+])
+def test_the_edition_that_decides_a_date(day: date, decides: str | None, consulted: list[str]) -> None:
+    edition, seen = editions.deciding(day)
+    assert (edition.id if edition else None, [e.id for e in seen]) == (decides, consulted)
+
+
+def test_tables_are_byte_stable() -> None:
+    for edition in editions.editions():
+        raw = resources.data_root().joinpath("icd10cm", f"{edition.id}.tsv.gz").read_bytes()
+        assert raw[4:8] == b"\x00\x00\x00\x00"  # gzip without a timestamp: the same bytes every build
