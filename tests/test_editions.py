@@ -61,3 +61,17 @@ def test_tables_are_byte_stable() -> None:
     for edition in editions.editions():
         raw = resources.data_root().joinpath("icd10cm", f"{edition.id}.tsv.gz").read_bytes()
         assert raw[4:8] == b"\x00\x00\x00\x00"  # gzip without a timestamp: the same bytes every build
+
+
+def test_validation_does_not_import_simple_icd_10_cm(root) -> None:
+    """The point of the tables: judging a claim's diagnoses costs no XML parse of the library."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from cptkg.rules.validator import validate_paths\n"
+            f"report = validate_paths({str(root / 'examples' / 'claims' / 'diagnosis-edition_XFAIL.json')!r})\n"
+            "assert [r.rule for c in report.claims for r in c.results] == ['DiagnosisCodeValid']\n"
+            "assert 'simple_icd_10_cm' not in sys.modules\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=root)
+    assert proc.returncode == 0, proc.stderr[-2000:]

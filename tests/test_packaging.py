@@ -32,6 +32,7 @@ def test_wheel_installs_and_runs_outside_the_tree(root: Path, tmp_path: Path) ->
     assert "cptkg/data/ontology/article-20701.ttl" in names
     assert "cptkg/data/queries/related-codes.rq" in names
     assert any(n.startswith("cptkg/data/shapes/") for n in names)
+    assert {"cptkg/data/icd10cm/editions.json", "cptkg/data/icd10cm/2026-04.tsv.gz"} <= set(names)
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)

@@ -106,7 +106,18 @@ CASES: dict[str, tuple[Any, ...]] = {
         "20700-20705 took effect on 2020-01-01: a 2019 date of service cannot report them",
         case(),
         case(items=[dict(BASE["items"][0], date="2019-06-04"), dict(BASE["items"][1], date="2019-06-04")]),
-        [("CodeEffectiveOnDate", "line 2")],
+        [("CodeEffectiveOnDate", "line 2"), ("DiagnosisEditionMissing", "dx 1")],
+    ),
+    "diagnosis-edition": (
+        "the date of service decides the ICD-10-CM edition: G35 is billable on 2025-03-04 (FY2025) and a "
+        "category on 2025-11-01 (FY2026 subdivided it)",
+        case(diagnosis=[{"sequence": 1, "code": "T84.7XXA"}, {"sequence": 2, "code": "G35"}],
+             items=[dict(BASE["items"][0], diagnosisSequence=[1, 2]),
+                    dict(BASE["items"][1], diagnosisSequence=[1, 2])]),
+        case(diagnosis=[{"sequence": 1, "code": "T84.7XXA"}, {"sequence": 2, "code": "G35"}],
+             items=[dict(BASE["items"][0], diagnosisSequence=[1, 2], date="2025-11-01"),
+                    dict(BASE["items"][1], diagnosisSequence=[1, 2], date="2025-11-01")]),
+        [("DiagnosisCodeValid", "dx 2")],
     ),
     "addon-requires-primary-procedure": (
         "a primary is a procedure (CPT Surgery section or a listed primary): an inpatient visit (99223) is not",

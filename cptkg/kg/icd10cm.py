@@ -1,26 +1,19 @@
 """ICD-10-CM code-set facts: the normal form of a code, and for the diagnoses on claims their
-billable status and hierarchy, from the tree simple-icd-10-cm ships.
-
-Imported only when claims are validated (the import takes a second or two).
+billable status in each loaded edition and their hierarchy, from the edition tables in icd10cm/
+(kg/editions.py; no simple-icd-10-cm import at run time).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
-from types import ModuleType
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, SKOS
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, RDFS, SKOS
 
+from cptkg.kg import editions
 from cptkg.kg.namespaces import CPTKG, ICD10CM
 
-
-@cache
-def _tree() -> ModuleType:
-    import simple_icd_10_cm
-
-    return simple_icd_10_cm
+EDITION = Namespace("https://w3id.org/cptkg/icd10cm-edition/")
 
 
 def normalise(code: str) -> str:
@@ -31,40 +24,44 @@ def normalise(code: str) -> str:
     return code
 
 
-@cache
-def facts(code: str) -> tuple[tuple[str, bool, str | None], ...]:
-    """(code, billable, parent) for the code and each ancestor up to its category; () if invalid."""
-    icd = _tree()
-    if not icd.is_valid_item(code) or icd.is_chapter_or_block(code):
-        return ()
-    out = []
-    current: str | None = code
-    while current and not icd.is_chapter_or_block(current):
-        parent = icd.get_parent(current) or None
-        if parent is not None and icd.is_chapter_or_block(parent):
-            parent = None
-        out.append((current, bool(icd.is_leaf(current)), parent))
-        current = parent
-    return tuple(out)
-
-
-def is_billable(code: str) -> bool:
-    found = facts(normalise(code))
-    return bool(found) and found[0][1]
+def edition_facts(graph: Graph) -> None:
+    """Each loaded edition as a node the rules can name: its label and notation."""
+    for edition in editions.editions():
+        node = EDITION[edition.id]
+        graph.add((node, RDF.type, CPTKG.ICD10CMEdition))
+        graph.add((node, SKOS.notation, Literal(edition.id)))
+        graph.add((node, RDFS.label, Literal(f"ICD-10-CM {edition.start:%B %Y} (FY{edition.fiscal_year_end.year})")))
 
 
 def enrich(graph: Graph, nodes: Iterable[URIRef]) -> None:
-    """Add, for each ICD-10-CM node, its type, billable status and skos:broader chain."""
+    """Add, for each ICD-10-CM node, its type, the editions it is billable in and its skos:broader
+    chain (from the newest edition that has it)."""
     prefix = str(ICD10CM)
+    loaded = editions.editions()
     for node in set(nodes):
         text = str(node)
         if not text.startswith(prefix):
             continue
-        for code, billable, parent in facts(text[len(prefix):]):
-            subject = ICD10CM[code]
+        code = text[len(prefix):]
+        newest = None
+        for edition in loaded:
+            facts = editions.table(edition.id).get(code)
+            if facts is None:
+                continue
+            newest = edition
+            if facts.billable:
+                graph.add((node, CPTKG.billableIn, EDITION[edition.id]))
+        if newest is None:
+            continue
+        table = editions.table(newest.id)
+        current: str | None = code
+        while current is not None and current in table:
+            subject = ICD10CM[current]
             graph.add((subject, RDF.type, CPTKG.ICD10CMCode))
-            graph.add((subject, SKOS.notation, Literal(code)))
-            if billable:
+            graph.add((subject, SKOS.notation, Literal(current)))
+            if table[current].billable:
                 graph.add((subject, RDF.type, CPTKG.BillableICD10CMCode))
+            parent = table[current].parent
             if parent:
                 graph.add((subject, SKOS.broader, ICD10CM[parent]))
+            current = parent

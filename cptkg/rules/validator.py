@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
 from cptkg.claims import ClaimRecord, diagnosis_codes, read_paths
@@ -43,6 +43,55 @@ def watched_codes(kg_graph: Graph) -> frozenset[Any]:
     return frozenset(row.concept for row in kg_graph.query(text))  # type: ignore[union-attr]
 
 
+def edition_triples(record: ClaimRecord) -> list[tuple[Any, Any, Any]]:
+    """Which ICD-10-CM edition judges each diagnosis of a claim: the one that decides the dates of
+    service of the lines pointing to it (every line's date when none points to it). Where no loaded
+    edition decides a date, the nearest ones are consulted and the fiscal year is named.
+
+    These are cptkg's own statements about the claim, added after reading (a claim cannot state
+    them: they are in cptkg's namespace)."""
+    from datetime import date
+
+    from cptkg.kg import editions
+    from cptkg.kg.icd10cm import EDITION
+
+    line_dates: dict[Any, set[date]] = {}
+    pointers: dict[Any, set[int]] = {}
+    sequences: dict[int, Any] = {}
+    diagnoses = []
+    for s, p, o in record.triples:
+        if p == CPTKG.servicedDate:
+            try:
+                line_dates.setdefault(s, set()).add(date.fromisoformat(str(o)))
+            except ValueError:
+                continue  # a bad date is ItemHasOneDate's to report
+        elif p == CPTKG.diagnosisSequence:
+            pointers.setdefault(s, set()).add(int(o))
+        elif p == CPTKG.diagnosis:
+            diagnoses.append(o)
+    for s, p, o in record.triples:
+        if p == CPTKG.sequence and s in set(diagnoses):
+            sequences[int(o)] = s
+    days_of: dict[Any, set[date]] = {dx: set() for dx in diagnoses}
+    for line, days in line_dates.items():
+        for pointer in pointers.get(line, ()):
+            if pointer in sequences:
+                days_of[sequences[pointer]] |= days
+    every_day = set().union(*line_dates.values()) if line_dates else set()
+    out: list[tuple[Any, Any, Any]] = []
+    for dx, days in days_of.items():
+        for day in sorted(days or every_day):
+            deciding, consulted = editions.deciding(day)
+            if deciding is not None:
+                out.append((dx, CPTKG.judgedByEdition, EDITION[deciding.id]))
+                continue
+            out += [(dx, CPTKG.consultedEdition, EDITION[e.id]) for e in consulted]
+            year = editions.fiscal_year(day)
+            out.append((dx, CPTKG.editionMissing, Literal(
+                f"FY{year} (October {year - 1} to September {year})")))
+    return out
+
+
 def not_applicable_reason(record: ClaimRecord, watched: frozenset[Any]) -> str | None:
     """Why no rule judges a readable claim, or None when the rules apply to it."""
     if record.not_applicable is not None:
@@ -74,6 +123,7 @@ class Validator:
         self.engine = engine
         self.shapes = claim_shapes()
         self.base = rule_facts(kg.inferred)
+        icd10cm.edition_facts(self.base)
         self.watched = watched_codes(kg.inferred)
         self._enriched: set[Any] = set()
         self._batch: Any = None
@@ -113,6 +163,9 @@ class Validator:
                 judged.append(r)
             else:
                 reports[r.position].reason = valid_unicode(reason)
+        for r in judged:
+            if r.readable:
+                r.triples = [*r.triples, *edition_triples(r)]
         quads = self._convert(judged) if self._batch is not None else {}
         readable = [r for r in judged if r.readable]
         if readable:
