@@ -69,8 +69,9 @@ def edition_triples(record: ClaimRecord) -> list[tuple[Any, Any, Any]]:
             pointers.setdefault(s, set()).add(int(o))
         elif p == CPTKG.diagnosis:
             diagnoses.append(o)
+    diagnosis_nodes = set(diagnoses)
     for s, p, o in record.triples:
-        if p == CPTKG.sequence and s in set(diagnoses):
+        if p == CPTKG.sequence and s in diagnosis_nodes:
             sequences[int(o)] = s
     days_of: dict[Any, set[date]] = {dx: set() for dx in diagnoses}
     for line, days in line_dates.items():
@@ -96,9 +97,10 @@ def not_applicable_reason(record: ClaimRecord, watched: frozenset[Any]) -> str |
     """Why no rule judges a readable claim, or None when the rules apply to it."""
     if record.not_applicable is not None:
         return record.not_applicable
-    codes = sorted({results.display(o) for _s, p, o in record.triples if p == CPTKG.productOrService})
     if any(o in watched for _s, p, o in record.triples if p == CPTKG.productOrService):
         return None
+    # Only for a claim set apart: its codes, as the reason names them.
+    codes = sorted({results.display(o) for _s, p, o in record.triples if p == CPTKG.productOrService})
     if not codes:
         return "it has no procedure lines (no line coded in CPT or HCPCS)"
     shown = ", ".join(codes[:5]) + (f" and {len(codes) - 5} more" if len(codes) > 5 else "")
