@@ -93,6 +93,22 @@ def build_parser() -> argparse.ArgumentParser:
     ld.add_argument("--timeout", type=float, default=ENDPOINT_TIMEOUT, metavar="SECONDS",
                     help=f"give up on a request the store has not answered in full after this long "
                     f"(default {ENDPOINT_TIMEOUT:g} s)")
+    icd = sub.add_parser("icd10cm", help="the ICD-10-CM editions diagnoses are judged by: add one from a CDC file")
+    icd_sub = icd.add_subparsers(dest="icd10cm_command", metavar="ACTION", parser_class=_Parser, required=True)
+    add = icd_sub.add_parser("add", help="add an edition from a CDC tabular XML file (icd10cm_tabular_YYYY.xml)")
+    add.add_argument("tabular", metavar="TABULAR.xml", help="the CDC's ICD-10-CM tabular XML file")
+    add.add_argument("--codes", metavar="CODES.txt",
+                     help="the CDC's code or order file of the same release (icd10cm_codes_YYYY.txt, "
+                          "icd10cm_order_YYYY.txt): keeps only the 7th-character codes it lists")
+    add.add_argument("--start", metavar="YYYY-MM-DD",
+                     help="the first day the edition is in force (default October 1 before its fiscal "
+                          "year; an April update: April 1)")
+    add.add_argument("--replace", action="store_true", help="replace an edition added before")
+    rm = icd_sub.add_parser("remove", help="remove an added edition")
+    rm.add_argument("edition", metavar="EDITION", help="its id, YYYY-MM (see `cptkg data`)")
+    icd_sub.add_parser("list", help="the loaded editions (packaged and added)")
+
+    sub.add_parser("data", help="what the user's data folder holds ($CPTKG_DATA_DIR)")
     return parser
 
 
@@ -324,7 +340,74 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if conforms else EXIT_NONCONFORMING
 
 
+def _edition_lines(origin: str | None = None) -> list[str]:
+    from cptkg.kg import editions
+
+    lines = []
+    for e in editions.editions():
+        if origin is not None and e.origin != origin:
+            continue
+        added = f", added {e.added}" if e.added else ""
+        lines.append(f"  {e.id}  FY{e.fiscal_year_end.year}, in force {e.start.isoformat()} to "
+                     f"{e.fiscal_year_end.isoformat()}  {e.codes} codes ({e.billable} billable)  "
+                     f"{e.origin}: {e.release}{added}")
+    return lines
+
+
+def _read_file(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise InputError(f"cannot read {what} {path}: {err.strerror}") from None
+
+
+def cmd_icd10cm(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from cptkg.kg import editions, userdata
+
+    if args.icd10cm_command == "list":
+        _write("\n".join(["ICD-10-CM editions (the date of service picks one):", *_edition_lines()]), None)
+        return EXIT_OK
+    if args.icd10cm_command == "remove":
+        gone = editions.remove(args.edition)
+        print(f"cptkg: removed the ICD-10-CM edition {gone.id} ({gone.release})", file=sys.stderr)
+        return EXIT_OK
+    start = None
+    if args.start:
+        try:
+            start = date.fromisoformat(args.start)
+        except ValueError:
+            raise InputError(f"--start takes a date as YYYY-MM-DD, not {args.start!r}") from None
+    xml = _read_file(args.tabular, "the tabular file")
+    codes = _read_file(args.codes, "the code list") if args.codes else None
+    edition = editions.add(xml, args.tabular, codes=codes, start=start, replace=args.replace)
+    if codes is None:
+        log.warning("no --codes file: every 7th character of a category's definition made a code; the "
+                    "CDC's code list of the release (--codes) keeps only those that exist")
+    print(f"cptkg: added the ICD-10-CM edition {edition.id} (FY{edition.fiscal_year_end.year}, in force "
+          f"{edition.start.isoformat()} to {edition.fiscal_year_end.isoformat()}): {edition.codes} codes, "
+          f"{edition.billable} billable, in {userdata.folder('icd10cm')}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from cptkg.kg import editions, userdata
+
+    folder = userdata.data_dir()
+    added = [e for e in editions.editions() if e.origin == editions.ADDED]
+    lines = [f"data folder: {folder}" + ("" if folder.exists() else " (nothing added yet)"),
+             f"  (set ${userdata.ENVIRONMENT_VARIABLE} to use another)", "",
+             f"ICD-10-CM editions added: {len(added)} (`cptkg icd10cm add TABULAR.xml`)"]
+    lines += _edition_lines(editions.ADDED)
+    lines += ["", "ICD-10-CM editions packaged with cptkg:", *_edition_lines(editions.PACKAGED)]
+    _write("\n".join(lines), None)
+    return EXIT_OK
+
+
 COMMANDS = {
+    "icd10cm": cmd_icd10cm,
+    "data": cmd_data,
     "show": cmd_show,
     "queries": cmd_queries,
     "query": cmd_query,

@@ -48,7 +48,17 @@ def card(code: str, store: Any = None) -> dict[str, Any]:
     out["classes"] = [c["class"] for c in out["classes"]]
     out["notKnown"] = [{"facts": label, "rulesThatCannotJudge": rules}
                        for key, label, rules in NOT_KNOWN if not out[key]]
+    out["icd10cmEditions"] = loaded_editions()
     return out
+
+
+def loaded_editions() -> list[dict[str, Any]]:
+    """The ICD-10-CM editions a line's diagnoses are judged by (its date of service picks one)."""
+    from cptkg.kg import editions
+
+    return [{"edition": e.id, "fiscalYear": e.fiscal_year_end.year, "start": e.start.isoformat(),
+             "end": e.fiscal_year_end.isoformat(), "origin": e.origin, "source": e.release}
+            for e in editions.editions()]
 
 
 def _group_indications(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -123,6 +133,9 @@ def render_human(data: dict[str, Any], width: int = 96) -> str:
         section("Acceptable primaries", [codes])
     sources = sorted({s["sourceTitle"] for s in data["sources"]})
     section("Sources", sources)
+    section("Diagnoses judged by the ICD-10-CM edition of the date of service (loaded editions)",
+            [f"{e['edition']} FY{e['fiscalYear']}, {e['start']} to {e['end']} ({e['origin']}: {e['source']})"
+             for e in data.get("icd10cmEditions", [])])
     section("Not in the graph (these rules cannot judge its lines)",
             [f"{n['facts']}: {', '.join(n['rulesThatCannotJudge'])}" for n in data.get("notKnown", [])])
     return "\n".join(lines)

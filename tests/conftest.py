@@ -1,5 +1,5 @@
-"""Shared fixtures. The closure cache goes to a per-session folder so tests never depend on, or
-leave behind, a user's ~/.cache."""
+"""Shared fixtures. The closure cache and the user's data folder go to per-session folders so tests
+never depend on, or leave behind, a user's ~/.cache or added ICD-10-CM editions."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 
 _CACHE = tempfile.mkdtemp(prefix="cptkg-test-cache-")
 os.environ["CPTKG_CACHE_DIR"] = _CACHE
+os.environ["CPTKG_DATA_DIR"] = tempfile.mkdtemp(prefix="cptkg-test-data-")
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -29,18 +29,63 @@ def test_g35_became_a_category_in_fy2026() -> None:
                for code, facts in april_2026.items())
 
 
-def test_the_installed_release_agrees_with_its_table() -> None:
+# Categories that share their name with a block: simple-icd-10-cm files them as blocks and leaves
+# them out (and names no parent for their children); the tables, read from the tabular file, hold them.
+BLOCK_NAMED = {"B10", "B20", "B99", "C50", "C7A", "C7B", "D3A", "D49", "D78", "E36", "E89", "F99", "H59",
+               "H95", "J95", "L76", "M04", "M95", "M96", "M97", "M99", "N99", "O09", "P09", "P84", "QA0",
+               "R97", "R99", "T07", "T14", "T79", "X50", "Z16", "Z17", "Z18", "Z19", "Z66", "Z67", "Z68"}
+
+
+def _installed_library_edition() -> tuple[object, str]:
     icd = pytest.importorskip("simple_icd_10_cm")
     edition = {"1.2.0": "2021-01", "1.4.0": "2025-04", "1.5.0": "2026-04"}.get(metadata.version("simple-icd-10-cm"))
     if edition is None:
         pytest.skip("the installed simple-icd-10-cm has no table here")
+    return icd, edition
+
+
+def test_the_installed_release_agrees_with_its_table() -> None:
+    icd, edition = _installed_library_edition()
     table = editions.table(edition)
-    for code in random.Random(20701).sample(sorted(table), 400):
-        parent = icd.get_parent(code)
-        if parent and icd.is_chapter_or_block(parent):
+    for code in random.Random(20701).sample(sorted(set(table) - BLOCK_NAMED), 400):
+        parent = icd.get_parent(code)  # type: ignore[attr-defined]
+        if parent and icd.is_chapter_or_block(parent):  # type: ignore[attr-defined]
             parent = None
-        assert (table[code].billable, table[code].parent or None, table[code].title) == (
-            bool(icd.is_leaf(code)), parent or None, " ".join(icd.get_description(code).split())), code
+        ours = table[code].parent if table[code].parent not in BLOCK_NAMED else None
+        assert (table[code].billable, ours, table[code].title) == (
+            bool(icd.is_leaf(code)), parent or None,  # type: ignore[attr-defined]
+            " ".join(icd.get_description(code).split())), code  # type: ignore[attr-defined]
+    assert {c for c in BLOCK_NAMED if c in table} == BLOCK_NAMED & set(table)
+    assert not any(icd.is_valid_item(c) and not icd.is_chapter_or_block(c)  # type: ignore[attr-defined]
+                   for c in BLOCK_NAMED)
+
+
+def test_the_reader_of_cptkg_icd10cm_add_rebuilds_the_packaged_table() -> None:
+    """The library's own tabular file and code list, read by cptkg.kg.tabular (the reader of
+    `cptkg icd10cm add`), give the packaged table row for row."""
+    from importlib import resources as importlib_resources
+
+    from cptkg.kg import tabular
+
+    _icd, edition = _installed_library_edition()
+    data = importlib_resources.files("simple_icd_10_cm") / "data"
+    xml = next(f for f in data.iterdir() if f.name.endswith(".xml"))
+    listing = next(f for f in data.iterdir() if f.name.endswith(".txt"))
+    read = tabular.read(xml.read_bytes(), xml.name,
+                        tabular.confirmed_codes(listing.read_text(encoding="utf-8").splitlines()))
+    packaged = editions.table(edition)
+    assert len(read.rows) == len(packaged)
+    assert all(packaged[code] == editions.CodeFacts(billable == "1", parent or None, title)
+               for code, billable, parent, title in read.rows)
+
+
+@pytest.mark.parametrize("edition", ["2021-01", "2025-04", "2026-04"])
+def test_categories_named_like_blocks_are_in_every_table(edition: str) -> None:
+    # B20 (HIV disease), F99, R99 and Z66 are billable codes; M96 and T79 categories with children.
+    table = editions.table(edition)
+    assert all(table[code].billable for code in ("B20", "F99", "R99", "Z66"))
+    assert not table["M96"].billable and table["M96.0"].parent == "M96"
+    assert not table["T79"].billable and table["T79.A0XA"].parent == "T79.A0"
 
 
 @pytest.mark.parametrize(("day", "decides", "consulted"), [

