@@ -51,9 +51,9 @@ def test_show_says_what_the_graph_does_not_know() -> None:
     sparse = json.loads(run_cli("show", "20705", "--format", "json").stdout)
     assert sparse["notKnown"] == [
         {"facts": "places of service", "rulesThatCannotJudge": ["PlaceOfServiceTypical"]},
-        {"facts": "specialties", "rulesThatCannotJudge": ["SpecialtyTypical"]},
-        {"facts": "indications", "rulesThatCannotJudge": ["DiagnosisSupportsNecessity",
-                                                          "SeventhCharacterActiveTreatment"]}]
+        {"facts": "specialties", "rulesThatCannotJudge": ["SpecialtyTypical"]}]
+    # The guidance's indications (device infection, osteomyelitis) are the family's.
+    assert {i["indication"] for i in sparse["indications"]} == {"infection", "osteomyelitis"}
     assert json.loads(run_cli("show", "20701", "--format", "json").stdout)["notKnown"] == []
     human = run_cli("show", "20705").stdout
     assert "Not in the graph (these rules cannot judge its lines):" in human

@@ -173,7 +173,9 @@ def test_every_referenced_icd10cm_node_is_described(kg) -> None:
 
 
 @pytest.mark.parametrize(("indication", "families"), [
-    ("infection", {"T85.735", "T85.738", "T85.79", "T84.5", "T84.6", "T84.7"}),
+    # The article's pump and catheter infections, and the guidance's device infections (T85.7-).
+    ("infection", {"T85.735", "T85.738", "T85.79", "T84.5", "T84.6", "T84.7", "T85.7"}),
+    ("osteomyelitis", {"M86"}),
     ("malfunction", {"T85.610", "T85.615", "T85.618", "T85.690", "T85.695", "T85.698"}),
     ("dislocation", {"T85.620", "T85.625", "T85.628"}),
     ("pump-catheter-separation", {"T85.610", "T85.690"}),

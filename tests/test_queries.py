@@ -41,8 +41,11 @@ def check_related_codes() -> None:
 
 
 def check_codes_for_diagnosis() -> None:
-    assert col("codes-for-diagnosis", "notation", icd="T85.735A") == {"20701"}
-    assert col("codes-for-diagnosis", "notation", icd="t85735a") == {"20701"}
+    # Infection is the article's reason for 20701 and the guidance's for the whole family.
+    assert col("codes-for-diagnosis", "notation", icd="T85.735A") == FAMILY
+    assert col("codes-for-diagnosis", "notation", icd="t85735a") == FAMILY
+    assert col("codes-for-diagnosis", "notation", icd="T85.690A") == {"20701"}  # malfunction: the article's
+    assert col("codes-for-diagnosis", "indication", icd="M86.652") == {"osteomyelitis"}
     assert col("codes-for-diagnosis", "indication", icd="T84.50XA") == {"infection"}
     assert col("codes-for-diagnosis", "indication", icd="T85.690A") == {
         "malfunction", "pump-catheter-separation"}
@@ -75,7 +78,8 @@ def check_insertion_removal_pairs() -> None:
 def check_indications_for_code() -> None:
     got = rows("indications-for-code", code="20701")
     assert {r["indication"] for r in got} == {"infection", "malfunction", "dislocation",
-                                              "pump-catheter-separation", "other-cause"}
+                                              "pump-catheter-separation", "other-cause", "osteomyelitis"}
+    assert {r["indication"] for r in rows("indications-for-code", code="20705")} == {"infection", "osteomyelitis"}
     assert {r["family"] for r in got if r["indication"] == "dislocation"} == {
         "T85.620", "T85.625", "T85.628"}
     assert all(r["necessityRestsOnIndication"] is True for r in got)

@@ -151,8 +151,15 @@ CASES: dict[str, tuple[Any, ...]] = {
         case(diagnosis=[{"sequence": 1, "code": "T85.79XS"}]),
         [("SeventhCharacterActiveTreatment", "line 2")],
     ),
+    "osteomyelitis-beads": (
+        "bead removal for chronic osteomyelitis, the guidance's own use of the family: M86.- evidences the "
+        "osteomyelitis indication; the diagnosis is still carried to its last character",
+        case(diagnosis=[{"sequence": 1, "code": "M86.652"}]),
+        case(diagnosis=[{"sequence": 1, "code": "M86.65"}]),
+        [("DiagnosisCodeValid", "dx 1")],
+    ),
     "no-facts-for-code": (
-        "+20705 has no places, specialties or indications in the graph: an Info result says what was not judged",
+        "+20705 has no places or specialties in the graph: an Info result says what was not judged",
         case(),
         case(diagnosis=[{"sequence": 1, "code": "Z00.00"}],
              items=[dict(BASE["items"][0], pos="11"), dict(BASE["items"][1], code="20705", pos="11")]),
