@@ -37,9 +37,12 @@ def _send(method: str, url: str, body: bytes, timeout: float) -> None:
                          what="store", deadline=timeout, max_bytes=1 << 20)
 
 
-def load(store_url: str, *, inferred: bool = False, graph_iri: str | None = None,
+def load(store_url: str, *, inferred: bool = True, graph_iri: str | None = None,
          timeout: float = 120.0) -> int:
-    """Replace the target graph of the store with cptkg's graph; the number of triples sent."""
+    """Replace the target graph of the store with cptkg's graph; the number of triples sent.
+
+    The inferred graph by default: the named queries read it embedded, so they give the same rows
+    on the store only when it holds the same triples."""
     from cptkg.export.rdf import ntriples
     from cptkg.kg.graph import KnowledgeGraph
 
