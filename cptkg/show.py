@@ -44,6 +44,7 @@ def card(code: str, store: Any = None) -> dict[str, Any]:
     out: dict[str, Any] = dict(summary[0])
     for key, query in SECTIONS:
         out[key] = run_named(query, {"code": notation}, store=store).as_dicts()
+    out["related"] = _each_code_once(out["related"])
     out["indications"] = _group_indications(out["indications"])
     out["classes"] = [c["class"] for c in out["classes"]]
     out["notKnown"] = [{"facts": label, "rulesThatCannotJudge": rules}
@@ -59,6 +60,21 @@ def loaded_editions() -> list[dict[str, Any]]:
     return [{"edition": e.id, "fiscalYear": e.fiscal_year_end.year, "start": e.start.isoformat(),
              "end": e.fiscal_year_end.isoformat(), "origin": e.origin, "source": e.release}
             for e in editions.editions()]
+
+
+# The broad relations: a code named under a more specific one (insertion counterpart, primary
+# context, ...) is not repeated under these; "see also" is the broadest.
+BROAD_RELATIONS = {"same family": 1, "see also": 2}
+
+
+def _each_code_once(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each related code under its most specific relation(s) only (20700 is 20701's insertion
+    counterpart; it is not listed again as "same family" and "see also")."""
+    narrowest: dict[str, int] = {}
+    for row in rows:
+        rank = BROAD_RELATIONS.get(row["relation"], 0)
+        narrowest[row["notation"]] = min(rank, narrowest.get(row["notation"], rank))
+    return [row for row in rows if BROAD_RELATIONS.get(row["relation"], 0) == narrowest[row["notation"]]]
 
 
 def _group_indications(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -109,7 +125,16 @@ def render_human(data: dict[str, Any], width: int = 96) -> str:
                 lines.extend(wrap(item, "  - ")[:1] + wrap(item, "    ")[1:] if len(item) > width
                              else [f"  - {item}"])
 
-    section("Related codes", [f"{r['relation']}: {r['notation']} {r['label']}" for r in data["related"]])
+    grouped: dict[str, list[str]] = {}
+    for r in data["related"]:
+        if r["relation"] == "acceptable primary" and data["acceptablePrimaries"]:
+            continue  # listed once, under "Acceptable primaries"
+        grouped.setdefault(r["relation"], []).append(f"{r['notation']} {r['label']}")
+    if grouped:
+        lines.extend(["", "Related codes:"])
+        for relation, items in grouped.items():
+            lines.append(f"  {relation}:")
+            lines.extend(f"    - {item}" for item in items)
     section("Places of service", [f"{p['pos']} {p['name']}" for p in data["placesOfService"]])
     section(
         "Specialties",

@@ -19,11 +19,13 @@ def test_show_20701_json() -> None:
     assert data["codeSystem"] == "http://www.ama-assn.org/go/cpt"
     assert data["action"] == "removal"
     assert data["descriptor"] == "Removal of drug-delivery device(s), deep (eg, subfascial)."
-    related = {(r["relation"], r["notation"]) for r in data["related"]}
-    assert ("insertion counterpart", "20700") in related
-    assert ("stand-alone alternative", "20680") in related
-    assert {n for rel, n in related if rel == "same family"} == {"20700", "20702", "20703",
-                                                                  "20704", "20705"}
+    related = [(r["relation"], r["notation"]) for r in data["related"]]
+    # Each related code once, under its most specific relation: 20700 is the insertion
+    # counterpart, not also "same family" and "see also" (the query itself lists all three).
+    assert related == [("insertion counterpart", "20700"), ("primary context", "62361"),
+                       ("primary context", "62362"), ("pump removal coded as", "62365"),
+                       ("same family", "20702"), ("same family", "20703"), ("same family", "20704"),
+                       ("same family", "20705"), ("stand-alone alternative", "20680")]
     assert {p["pos"] for p in data["placesOfService"]} == {"21", "24"}
     medicare = {(s["taxonomy"], s.get("medicareSpecialty")) for s in data["specialties"]}
     assert ("207X00000X", "20") in medicare and ("207T00000X", "14") in medicare
@@ -41,8 +43,22 @@ def test_show_human_card() -> None:
     proc = run_cli("show", "+20700")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("+20700  Insert drug-delivery device, deep")
-    assert "removal counterpart: 20701" in proc.stdout
-    assert "Acceptable primaries" in proc.stdout and "28122" in proc.stdout
+    lines = proc.stdout.splitlines()
+    start = lines.index("Related codes:")
+    assert lines[start:start + 11] == [
+        "Related codes:",
+        "  not reported with:",
+        "    - 11981 Insert non-biodegradable drug-delivery implant",
+        "  removal counterpart:",
+        "    - 20701 Remove drug-delivery device, deep",
+        "  same family:",
+        "    - 20702 Insert drug-delivery device, intramedullary",
+        "    - 20703 Remove drug-delivery device, intramedullary",
+        "    - 20704 Insert drug-delivery device, intra-articular",
+        "    - 20705 Remove drug-delivery device, intra-articular",
+        ""]
+    # The 76 primaries once, under their own heading (not again among the related codes).
+    assert "Acceptable primaries:" in lines and proc.stdout.count("28122") == 1
 
 
 def test_show_says_what_the_graph_does_not_know() -> None:
