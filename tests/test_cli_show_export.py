@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
 from rdflib import Graph
 
 from tests.conftest import run_cli
@@ -74,6 +75,59 @@ def test_show_says_what_the_graph_does_not_know() -> None:
     human = run_cli("show", "20705").stdout
     assert "Not in the graph (these rules cannot judge its lines):" in human
     assert "  - places of service: PlaceOfServiceTypical" in human
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["T85.738A"], [
+        "T85.738A  Infection and inflammatory reaction due to other nervous system device, implant or graft, "
+        "initial encounter",
+        "  ICD-10-CM (http://hl7.org/fhir/sid/icd-10-cm); billable in the loaded editions: 2021-01,",
+        "    2025-04, 2026-04",
+        "",
+        "Broader:",
+        "  - T85 Complications of other internal prosthetic devices, implants and grafts"]),
+    (["207x00000x"], [
+        "207X00000X  Orthopaedic Surgery",
+        "  NUCC provider taxonomy (http://nucc.org/provider-taxonomy)",
+        "",
+        "Crosswalked from:",
+        "  - 20 Orthopedic Surgery",
+        "",
+        "Typical specialty of:",
+        "  - 20701 Remove drug-delivery device, deep"]),
+    (["24"], [
+        "24  Ambulatory Surgical Center",
+        "  CMS place of service (https://www.cms.gov/Medicare/Coding/place-of-service-",
+        "    codes/Place_of_Service_Code_Set)",
+        "",
+        "Typical place of service of:",
+        "  - 20701 Remove drug-delivery device, deep"]),
+    (["20", "--system", "mspec"], [
+        "20  Orthopedic Surgery",
+        "  Medicare provider specialty (https://bluebutton.cms.gov/resources/variables/prvdr_spclty)",
+        "",
+        "Crosswalks to:",
+        "  - 207X00000X Orthopaedic Surgery"]),
+    (["27132"], [
+        "27132 is not in the graph: a code of the CPT Surgery section (10004-69990), outside the drug-",
+        "  delivery device family, so it can be the primary procedure of an add-on family code"]),
+    (["G35"], [
+        "G35  Multiple sclerosis",
+        "  ICD-10-CM; billable in the loaded editions: 2021-01, 2025-04",
+        "  G35 is in the loaded ICD-10-CM editions but not in the graph: it evidences no indication of",
+        "    the family's codes"]),
+])
+def test_show_a_code_of_any_system(args: list[str], expected: list[str]) -> None:
+    proc = run_cli("show", *args)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[:len(expected)] == expected
+
+
+def test_show_icd10cm_json_names_what_the_code_supports() -> None:
+    data = json.loads(run_cli("show", "T85738A", "--format", "json").stdout)
+    assert (data["system"], data["notation"], data["billable"], data["inGraph"]) == ("icd10cm", "T85.738A", True, True)
+    assert {s["notation"] for s in data["supports"]} == {"20700", "20701", "20702", "20703", "20704", "20705"}
+    assert [b["notation"] for b in data["broader"]] == ["T85", "T85.7", "T85.73", "T85.738"]
 
 
 def test_show_unknown_code_is_exit_2_one_line() -> None:

@@ -160,6 +160,31 @@ def check_codes_for_place_and_specialty() -> None:
     assert rows("codes-for-place-and-specialty", pos="11", specialty="207X00000X") == []
 
 
+def check_cpt_section() -> None:
+    assert rows("cpt-section", code="27132") == [{"section": "CPT Surgery section", "first": "10004",
+                                                   "last": "69990", "holdsPrimaryProcedures": True}]
+    assert [r["section"] for r in rows("cpt-section", code="99223")] == ["CPT Evaluation and Management section"]
+    assert rows("cpt-section", code="99999") == []
+
+
+def check_concept_card() -> None:
+    (card,) = rows("concept-card", concept="https://w3id.org/cptkg/icd10cm/T85.738A")
+    assert (card["notation"], card["billable"], card["codeSystem"]) == (
+        "T85.738A", True, "http://hl7.org/fhir/sid/icd-10-cm")
+    (pos,) = rows("concept-card", concept="https://w3id.org/cptkg/pos/21")
+    assert (pos["label"], pos["billable"]) == ("Inpatient Hospital", False)
+    assert rows("concept-card", concept="https://w3id.org/cptkg/pos/98") == []  # not a CMS place of service
+
+
+def check_concept_links() -> None:
+    links = {(r["direction"], r["relation"], r["notation"])
+             for r in rows("concept-links", concept="https://w3id.org/cptkg/nucc/207X00000X")}
+    assert links == {("in", "typical specialty", "20701"), ("in", "crosswalks to", "20")}
+    broader = [r["notation"] for r in rows("concept-links", concept="https://w3id.org/cptkg/icd10cm/T85.738A")
+               if r["relation"] == "broader"]
+    assert broader == ["T85", "T85.7", "T85.73", "T85.738"]
+
+
 def check_watched_codes() -> None:
     got = {(r["code"], r["why"]) for r in rows("watched-codes")}
     family = {(c, "drug-delivery family") for c in ("20700", "20701", "20702", "20703", "20704", "20705")}
@@ -190,6 +215,9 @@ EXPECTED = {
     "code-classes": check_code_classes,
     "search-codes": check_search_codes,
     "codes-for-place-and-specialty": check_codes_for_place_and_specialty,
+    "cpt-section": check_cpt_section,
+    "concept-card": check_concept_card,
+    "concept-links": check_concept_links,
 }
 
 

@@ -66,6 +66,7 @@ def test_cli_query_on_endpoint(loaded: str) -> None:
     proc = run_cli("query", "codes-for-diagnosis", "--param", "icd=T85.690A", "--format", "json",
                    "--endpoint", f"{loaded}/query")
     assert proc.returncode == 0, proc.stderr
+    assert "asserted graph" not in proc.stderr  # the inferred graph is there: nothing to say
     bindings = json.loads(proc.stdout)["results"]["bindings"]
     assert {b["notation"]["value"] for b in bindings} == {"20701"}
 
@@ -82,6 +83,10 @@ def test_reload_replaces_instead_of_duplicating(loaded: str, kg) -> None:
     proc = run_cli("load", "--store", f"{loaded}/store", "--asserted")
     assert proc.returncode == 0, proc.stderr
     assert count_triples(loaded) == len(kg.asserted)
+    # Queried there, the store says once that it lacks the closure.
+    asked = run_cli("query", "code-classes", "--param", "code=20701", "--endpoint", f"{loaded}/query")
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stderr.count("holds cptkg's asserted graph without its OWL-RL closure") == 1
     proc = run_cli("load", "--store", f"{loaded}/store", "--inferred")
     assert count_triples(loaded) == len(kg.inferred)
 

@@ -7,6 +7,7 @@ licence), and the ValueSets that include CPT codes carry no CPT descriptor text.
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
@@ -46,6 +47,46 @@ def _metadata(kind: str, ident: str, title: str, description: str) -> dict[str, 
             "publisher": PUBLISHER, "description": description}
 
 
+def value_set_url(ident: str) -> str:
+    return f"{BASE}/ValueSet/{ident}"
+
+
+def _narrative(resource: dict[str, Any], rows: list[str]) -> dict[str, Any]:
+    """A generated XHTML narrative (FHIR dom-6: a resource should have one): the title, the
+    description and what the resource lists, escaped."""
+    items = "".join(f"<li>{html.escape(row)}</li>" for row in rows)
+    div = (f'<div xmlns="http://www.w3.org/1999/xhtml"><p><b>{html.escape(resource["title"])}</b></p>'
+           f'<p>{html.escape(resource["description"])}</p>' + (f"<ul>{items}</ul>" if items else "") + "</div>")
+    return {"status": "generated", "div": div}
+
+
+def _with_narrative(resource: dict[str, Any]) -> dict[str, Any]:
+    kind = resource["resourceType"]
+    rows: list[str] = []
+    if kind == "ValueSet":
+        for include in resource["compose"]["include"]:
+            if "concept" not in include:
+                rows.append(f"all codes of {include['system']}")
+            rows += [" ".join(filter(None, (c["code"], c.get("display")))) for c in include.get("concept", [])]
+    elif kind == "ConceptMap":
+        rows = [f"{e['code']} -> {', '.join(t['code'] for t in e['target'])}"
+                for g in resource["group"] for e in g["element"]]
+    elif kind == "CodeSystem":
+        rows = [f"{c['code']} {c['display']}" for c in resource["concept"]]
+    # text goes right after the id, as FHIR orders a resource's elements.
+    ordered = {k: resource[k] for k in ("resourceType", "id")}
+    ordered["text"] = _narrative(resource, rows)
+    ordered.update({k: v for k, v in resource.items() if k not in ordered})
+    return ordered
+
+
+def _whole_system(ident: str, title: str, description: str, system: str) -> dict[str, Any]:
+    """A value set of every code of one code system: the scope of a ConceptMap's side."""
+    vs = _metadata("ValueSet", ident, title, description)
+    vs["compose"] = {"include": [{"system": system}]}
+    return vs
+
+
 def _value_set(ident: str, title: str, description: str, system: str,
                codes: list[tuple[str, str | None]]) -> dict[str, Any]:
     concepts = []
@@ -60,11 +101,15 @@ def _value_set(ident: str, title: str, description: str, system: str,
 
 
 def _concept_map(ident: str, title: str, description: str, source: str, target: str,
-                 pairs: list[tuple[str, str]], equivalence: str = "relatedto") -> dict[str, Any]:
+                 pairs: list[tuple[str, str]], scopes: tuple[str, str],
+                 equivalence: str = "relatedto") -> dict[str, Any]:
+    """A map from one code system to another; ``scopes`` are the value sets of its source and
+    target concepts (ConceptMap.sourceUri and targetUri)."""
     elements: dict[str, list[str]] = {}
     for s, t in sorted(set(pairs)):
         elements.setdefault(s, []).append(t)
     cm = _metadata("ConceptMap", ident, title, description)
+    cm["sourceUri"], cm["targetUri"] = scopes
     cm["group"] = [{"source": source, "target": target, "element": [
         {"code": s, "target": [{"code": t, "equivalence": equivalence} for t in targets]}
         for s, targets in elements.items()]}]
@@ -75,6 +120,7 @@ def _code_system(ident: str, url: str, title: str, description: str, graph: Any,
                  concepts: list[Any]) -> dict[str, Any]:
     cs = _metadata("CodeSystem", ident, title, description)
     cs["url"] = url
+    cs["valueSet"] = value_set_url(ident)
     cs["content"] = "complete"
     cs["caseSensitive"] = True
     cs["count"] = len(concepts)
@@ -86,6 +132,12 @@ def _code_system(ident: str, url: str, title: str, description: str, graph: Any,
             entry["definition"] = str(definition)
         cs["concept"].append(entry)
     return cs
+
+
+def billable_codes_below(graph: Any, family: Any) -> list[Any]:
+    """The billable codes in or below a family: what a claim may carry (DiagnosisCodeValid rejects
+    categories such as T85.620, so the value sets list only the leaves)."""
+    return [c for c in icd_codes_below(graph, family) if (c, RDF.type, CPTKG.BillableICD10CMCode) in graph]
 
 
 def icd_codes_below(graph: Any, family: Any) -> list[Any]:
@@ -124,34 +176,50 @@ def bundle(kg: KnowledgeGraph) -> dict[str, Any]:
     for ind in indications:
         codes: list[tuple[str, str | None]] = []
         for fam in g.objects(ind, CPTKG.evidencedBy):
-            codes += [(_notation(g, c), _label(g, c)) for c in icd_codes_below(g, fam)]
+            codes += [(_notation(g, c), _label(g, c)) for c in billable_codes_below(g, fam)]
             evidence.append((_notation(g, ind), _notation(g, fam)))
         if codes:
             resources.append(_value_set(
                 f"icd10cm-{_notation(g, ind)}", f"ICD-10-CM codes evidencing {_label(g, ind)}",
-                f"ICD-10-CM codes in or below the families that evidence the indication "
-                f"'{_label(g, ind)}'.", SYSTEM_ICD10CM, codes))
+                f"The billable ICD-10-CM codes in or below the families that evidence the indication "
+                f"'{_label(g, ind)}' (the edition the graph was built from; a claim is judged by the "
+                f"edition of its date of service).", SYSTEM_ICD10CM, codes))
+    resources.append(_whole_system("icd10cm", "ICD-10-CM", "Every code of ICD-10-CM.", SYSTEM_ICD10CM))
+    resources.append(_whole_system("medicare-specialty", "Medicare provider specialty",
+                                   "Every CMS Medicare provider specialty code.", SYSTEM_MSPEC))
+    resources.append(_whole_system("nucc-provider-taxonomy", "NUCC provider taxonomy",
+                                   "Every NUCC health care provider taxonomy code.", SYSTEM_NUCC))
     resources.append(_concept_map(
         "indication-to-icd10cm", "Indication to ICD-10-CM",
-        "Each cptkg indication to the ICD-10-CM families whose codes evidence it.",
-        SYSTEM_INDICATION, SYSTEM_ICD10CM, evidence))
+        "Each cptkg indication to the ICD-10-CM families (categories and subcategories) whose billable "
+        "codes evidence it.",
+        SYSTEM_INDICATION, SYSTEM_ICD10CM, evidence,
+        (value_set_url("cptkg-indication"), value_set_url("icd10cm"))))
     resources.append(_concept_map(
         "removal-to-insertion", "Removal code to insertion code",
         "Each drug-delivery device removal code to the insertion code at the same site.",
         SYSTEM_CPT, SYSTEM_CPT,
-        [(_notation(g, r), _notation(g, i)) for r, i in g.subject_objects(CPTKG.insertionCounterpart)]))
+        [(_notation(g, r), _notation(g, i)) for r, i in g.subject_objects(CPTKG.insertionCounterpart)],
+        (value_set_url("drug-delivery-device-family"), value_set_url("drug-delivery-device-family"))))
     resources.append(_concept_map(
         "medicare-specialty-to-nucc", "Medicare specialty to NUCC taxonomy",
         "The CMS Medicare provider specialty to provider taxonomy crosswalk, for the specialties "
         "in the graph.", SYSTEM_MSPEC, SYSTEM_NUCC,
-        [(_notation(g, m), _notation(g, t)) for m, t in g.subject_objects(CPTKG.crosswalksTo)]))
+        [(_notation(g, m), _notation(g, t)) for m, t in g.subject_objects(CPTKG.crosswalksTo)],
+        (value_set_url("medicare-specialty"), value_set_url("nucc-provider-taxonomy"))))
     resources.append(_code_system(
         "cptkg-indication", SYSTEM_INDICATION, "cptkg indications",
         "Reasons for the procedures cptkg describes.", g, indications))
+    resources.append(_whole_system("cptkg-indication", "cptkg indications",
+                                   "Every code of the cptkg indication code system.", SYSTEM_INDICATION))
     resources.append(_code_system(
         "cptkg-documentation-element", SYSTEM_DOCUMENTATION, "cptkg documentation elements",
         "Elements the documentation of a procedure should include (Claim.supportingInfo.category).",
         g, sorted(g.subjects(RDF.type, CPTKG.DocumentationElement), key=str)))
+    resources.append(_whole_system("cptkg-documentation-element", "cptkg documentation elements",
+                                   "Every code of the cptkg documentation element code system.",
+                                   SYSTEM_DOCUMENTATION))
+    resources = [_with_narrative(r) for r in resources]
     return {
         "resourceType": "Bundle",
         "id": "cptkg",

@@ -18,6 +18,14 @@ from cptkg.kg.namespaces import CPTKG, bind_all
 MAPPINGS = (SKOS.relatedMatch, SKOS.closeMatch, SKOS.exactMatch, SKOS.broadMatch, SKOS.narrowMatch)
 CONCEPT_LITERALS = (SKOS.notation, SKOS.prefLabel, SKOS.altLabel, SKOS.definition,
                     CPTKG.descriptor)
+# What SKOS itself entails from a mapping or associative link (the SKOS reference, S39-S43: each
+# mapping is a sub-property of its semantic counterpart; related and the match links are
+# symmetric; broader and narrower are inverses). SKOS tools (Skosmos, skosify) do not reason:
+# what is implied is written out.
+IMPLIED = {SKOS.relatedMatch: SKOS.related, SKOS.broadMatch: SKOS.broader, SKOS.narrowMatch: SKOS.narrower}
+CONVERSE = {SKOS.related: SKOS.related, SKOS.relatedMatch: SKOS.relatedMatch, SKOS.closeMatch: SKOS.closeMatch,
+            SKOS.exactMatch: SKOS.exactMatch, SKOS.broadMatch: SKOS.narrowMatch, SKOS.narrowMatch: SKOS.broadMatch,
+            SKOS.broader: SKOS.narrower, SKOS.narrower: SKOS.broader}
 SCHEME_METADATA = (DCTERMS.title, DCTERMS.description, DCTERMS.creator, DCTERMS.license,
                    OWL.versionInfo, DCTERMS.modified, SKOS.prefLabel, CPTKG.codeSystem)
 
@@ -62,9 +70,12 @@ def skos_graph(kg: KnowledgeGraph) -> Graph:
             parent = next((m for m in MAPPINGS if (prop, RDFS.subPropertyOf, m) in source), SKOS.related)
             declared[prop] = parent
             out.add((concept, prop, o))
-            # Materialised, both ways: SKOS tools do not reason over sub-properties.
-            out.add((concept, parent, o))
-            out.add((o, parent, concept))
+            # Materialised, with its converse and what SKOS entails from it: SKOS tools do not
+            # reason over sub-properties.
+            for link in (parent, IMPLIED.get(parent)):
+                if link is not None:
+                    out.add((concept, link, o))
+                    out.add((o, CONVERSE[link], concept))
     for prop, parent in declared.items():
         _declare(out, source, prop, parent)
     for src in set(out.objects(None, DCTERMS.source)):

@@ -38,7 +38,10 @@ class ParamKind:
         if self.name == "nucc":
             value = value.upper()
         if not self.pattern.fullmatch(value):
-            raise InputError(f"{raw!r} is not a {self.name} code (for example {self.example})")
+            what = "concept IRI of the graph" if self.name == "concept" else f"{self.name} code"
+            raise InputError(f"{raw!r} is not a {what} (for example {self.example})")
+        if self.name == "concept":
+            return Term("uri", value)
         if self.namespace is None:
             return Term("literal", value)
         return Term("uri", self.namespace + value)
@@ -60,6 +63,9 @@ KINDS: dict[str, ParamKind] = {
         ParamKind("mspec", re.compile(r"[0-9A-Z]{2}"),
                   "https://w3id.org/cptkg/medicare-specialty/", "20"),
         ParamKind("string", re.compile(r".{1,200}", re.S), None, "text"),
+        # Any coded concept of the graph, by its IRI (the cards of `cptkg show` for every system).
+        ParamKind("concept", re.compile(r"https://w3id\.org/cptkg/[a-z0-9-]+/[0-9A-Za-z.+-]{1,40}"), None,
+                  "https://w3id.org/cptkg/icd10cm/T85.738A"),
     )
 }
 

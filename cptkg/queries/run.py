@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import urllib.parse
 from collections.abc import Mapping
@@ -15,6 +16,8 @@ from cptkg import bounded_http
 from cptkg.errors import InputError
 from cptkg.queries.named import get
 from cptkg.queries.terms import QueryResult, Term
+
+log = logging.getLogger(__name__)
 
 
 def check_query_text(text: str, *, allow_service: bool = False) -> None:
@@ -125,7 +128,9 @@ def run_text(text: str, bindings: Mapping[str, Term] | None = None, *, store: An
     child process that is killed when the time is up (Oxigraph has no way to stop a query)."""
     text = with_values(text, bindings or {})
     if endpoint:
-        return _run_remote(text, endpoint, timeout or bounded_http.DEFAULT_DEADLINE)
+        result = _run_remote(text, endpoint, timeout or bounded_http.DEFAULT_DEADLINE)
+        _note_if_asserted_only(endpoint, timeout or bounded_http.DEFAULT_DEADLINE)
+        return result
     if store is None:
         from cptkg.kg.graph import KnowledgeGraph
 
@@ -207,6 +212,31 @@ def _evaluate_within(store: Any, text: str, timeout: float) -> QueryResult:
         raise InputError(payload)
     result: QueryResult = payload
     return result
+
+
+# Whether the store holds cptkg's graph without its OWL-RL closure: 20701 is there, but not the
+# class the closure alone gives it (cptkg:Code, from AddOnCode and ProcedureCode).
+_ASSERTED_ONLY = """PREFIX cptkg: <https://w3id.org/cptkg/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+ASK { <https://w3id.org/cptkg/cpt/20701> skos:notation "20701" .
+      FILTER NOT EXISTS { <https://w3id.org/cptkg/cpt/20701> a cptkg:Code } }"""
+_endpoints_checked: set[str] = set()
+
+
+def _note_if_asserted_only(endpoint: str, timeout: float) -> None:
+    """Say once per endpoint when the store holds only the asserted graph: the named queries read
+    the inferred graph embedded, so they would answer with fewer rows there."""
+    if endpoint in _endpoints_checked:
+        return
+    _endpoints_checked.add(endpoint)
+    try:
+        asserted_only = _run_remote(_ASSERTED_ONLY, endpoint, timeout).boolean
+    except InputError:
+        return  # the question was answered; a store that cannot say is left alone
+    if asserted_only:
+        log.warning("the store at %s holds cptkg's asserted graph without its OWL-RL closure: named queries "
+                    "may answer with fewer rows than embedded (reload it with `cptkg load --store GSP_URL`)",
+                    endpoint)
 
 
 def _run_remote(text: str, endpoint: str, timeout: float) -> QueryResult:
