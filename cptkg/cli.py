@@ -51,14 +51,29 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--input-format", choices=list(INPUT_FORMS), metavar="FORM",
                    help=f"the form of the input ({', '.join(INPUT_FORMS)}); default: detected from the content "
                         "and the file name")
-    v.add_argument("--format", default="human",
-                   choices=["human", "table", "json", "jsonl", "turtle"])
+    v.add_argument("--format", default=None, choices=["human", "table", "json", "jsonl", "turtle"],
+                   help="the report's form (default human, or [validate] format of the config)")
+    v.add_argument("--rules", action="append", default=[], metavar="PACK",
+                   help="add a rule pack (a folder of Turtle files, or one file); repeatable")
+    v.add_argument("--config", metavar="FILE",
+                   help="a TOML configuration (default: cptkg.toml in the working folder, if there)")
+    v.add_argument("--fail-on", choices=["violation", "warning"], default=None,
+                   help="what makes the exit code 1: a Violation (default) or any Warning too")
+    v.add_argument("--engine", choices=["oxigraph", "pyshacl"], default=None,
+                   help="the rule engine: compiled SPARQL on Oxigraph (default) or pySHACL itself")
     v.add_argument("--workers", type=int, default=0, metavar="N",
                    help="validate on a local Dask cluster of N worker processes")
     v.add_argument("--scheduler", metavar="ADDRESS", help="validate on this Dask scheduler")
-    v.add_argument("--batch-size", type=int, default=500, metavar="N",
+    v.add_argument("--batch-size", type=int, default=None, metavar="N",
                    help="claims validated together (default 500)")
     v.add_argument("--output", metavar="FILE", help="write results here instead of stdout")
+
+    r = sub.add_parser("rules", help="the rule catalog: each rule, its severity, what it reads, where it is from")
+    r.add_argument("action", nargs="?", choices=["show"], help="show one rule in full")
+    r.add_argument("rule", nargs="?", metavar="ID", help="the rule ID (with show)")
+    r.add_argument("--format", default="human", choices=["human", "json"])
+    r.add_argument("--rules", action="append", default=[], metavar="PACK", help="add a rule pack; repeatable")
+    r.add_argument("--config", metavar="FILE", help="a TOML configuration (default: ./cptkg.toml, if there)")
 
     s = sub.add_parser("show", help="show what the graph knows about a code")
     s.add_argument("code", metavar="CODE", help="a code of any system the graph holds: CPT 20701, ICD-10-CM "
@@ -274,10 +289,54 @@ def _single_unreadable_is_an_error(reports: Iterator[Any]) -> Iterator[Any]:
     yield from reports
 
 
+def _rule_spec(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The configuration, and the rule set that --rules, --config (or ./cptkg.toml) ask for, built
+    (so an unknown rule, a bad pack or severity is exit 2 before any claim is read)."""
+    from cptkg.rules import config as configuration
+    from cptkg.rules import packs
+
+    config = configuration.load(args.config)
+    spec = packs.spec([*config.packs, *args.rules], config.severities)
+    try:
+        packs.build(spec)
+    except InputError as err:
+        if config.path is not None and str(err).startswith("unknown rule"):
+            raise InputError(f"{config.path}: {err}") from None
+        raise
+    return config, spec
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from cptkg.rules import explain
+
+    _config, spec = _rule_spec(args)
+    if args.action == "show":
+        if not args.rule:
+            raise InputError("`cptkg rules show` needs a rule ID (`cptkg rules` lists them)")
+        data = explain.rule(args.rule, spec)
+        _write(explain.render_json(data) if args.format == "json" else explain.render_rule(data), None)
+    elif args.rule:
+        raise InputError(f"say `cptkg rules show {args.rule}` to explain one rule")
+    else:
+        rows = explain.catalog(spec)
+        _write(explain.render_json(rows) if args.format == "json" else explain.render_catalog(rows), None)
+    return EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from cptkg.report.model import ClaimReport
     from cptkg.report.progress import Progress
     from cptkg.report.writers import WRITERS
+
+    config, spec = _rule_spec(args)
+    defaults = config.validate
+    args.format = args.format or defaults.get("format", "human")
+    args.batch_size = args.batch_size if args.batch_size is not None else defaults.get("batch-size", 500)
+    args.input_format = args.input_format or defaults.get("input-format")
+    fail_on = args.fail_on or defaults.get("fail-on", "violation")
+    engine = args.engine or defaults.get("engine", "oxigraph")
+    if engine != "oxigraph" and (args.workers or args.scheduler):
+        raise InputError("--engine pyshacl runs without a cluster: drop --workers/--scheduler")
 
     if args.workers < 0:
         raise InputError("--workers must be 0 (no cluster) or a positive number of processes")
@@ -293,6 +352,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     progress = Progress(total=_count_claims(args.paths) if sys.stderr.isatty() else None)
     writer = WRITERS[args.format](out)
     conforms = True
+    warned = False
     cluster = client = None
     try:
         reports: Iterator[ClaimReport]
@@ -305,7 +365,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             expand_paths(args.paths)  # missing paths fail before a cluster starts
             client, cluster = distributed.client_for(args.workers, args.scheduler)
             reports = _single_unreadable_is_an_error(distributed.run(
-                args.paths, client, batch_size=args.batch_size, form=args.input_format))
+                args.paths, client, batch_size=args.batch_size, form=args.input_format,
+                rules=None if spec.is_default else spec))
         else:
             from cptkg.claims import read_paths
             from cptkg.rules.validator import Validator
@@ -320,9 +381,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 yield from (r for r in (first, second) if r is not None)
                 yield from records
 
-            reports = Validator().validate(all_records(), args.batch_size)
+            reports = Validator(engine=engine, rules=spec).validate(all_records(), args.batch_size)
         for claim_report in reports:
             conforms = conforms and claim_report.conforms
+            warned = warned or any(r.severity == "Warning" for r in claim_report.results)
             try:
                 writer.claim(claim_report)
             except BrokenPipeError:
@@ -345,7 +407,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 fh.write(out.getvalue())
         except OSError as err:
             raise InputError(f"cannot write {args.output}: {err.strerror}") from None
-    return EXIT_OK if conforms else EXIT_NONCONFORMING
+    failed = not conforms or (fail_on == "warning" and warned)
+    return EXIT_NONCONFORMING if failed else EXIT_OK
 
 
 def _edition_lines(origin: str | None = None) -> list[str]:
@@ -414,6 +477,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
+    "rules": cmd_rules,
     "icd10cm": cmd_icd10cm,
     "data": cmd_data,
     "show": cmd_show,

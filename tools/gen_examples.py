@@ -363,6 +363,28 @@ ARTICLE = {
 }
 
 
+# The example rule pack (examples/rule-packs/payer-strict): a payer that pays the family only at
+# places of service 21, 22 and 24 and wants a prior-authorization number on 20701 claims. Its
+# claims are judged by the built-in rules and the pack's; the expected results are both.
+PACK = ROOT / "examples" / "rule-packs" / "payer-strict"
+AUTHORIZED = case(preAuth=["PA-2025-0142"])
+PACK_CASES: dict[str, tuple[Any, ...]] = {
+    "payer-place-of-service": (
+        "the payer pays +20701 only at places of service 21, 22 or 24 (a Violation of its own, beside "
+        "the built-in PlaceOfServiceTypical warning)",
+        AUTHORIZED,
+        case(preAuth=["PA-2025-0142"], items=[dict(BASE["items"][0], pos="11"), dict(BASE["items"][1], pos="11")]),
+        [("PayerPlaceOfServiceRequired", "line 2"), ("PlaceOfServiceTypical", "line 2")],
+    ),
+    "payer-prior-authorization": (
+        "the payer wants a prior-authorization number (Claim.insurance.preAuthRef) on a claim with +20701",
+        AUTHORIZED,
+        case(),
+        [("PayerPriorAuthorizationRequired", "claim")],
+    ),
+}
+
+
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
@@ -381,7 +403,8 @@ def fhir(claim_id: str, claim: dict[str, Any]) -> dict[str, Any]:
         "provider": {"reference": "Organization/example-clinic"},
         "priority": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/processpriority",
                                  "code": "normal"}]},
-        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": "Coverage/example"}}],
+        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": "Coverage/example"},
+                       **({"preAuthRef": claim["preAuth"]} if claim.get("preAuth") else {})}],
         "careTeam": [
             {"sequence": m["sequence"], "provider": {"reference": m["provider"]},
              "qualification": {"coding": [{"system": "http://nucc.org/provider-taxonomy",
@@ -453,6 +476,8 @@ def turtle(claim_id: str, claim: dict[str, Any], note: str) -> str:
              f"    cptkg:careTeam {refs('ct', [m['sequence'] for m in claim['careTeam']])}"]
     if claim["docs"]:
         parts.append(f"    cptkg:supportingInfo {refs('info', list(range(1, len(claim['docs']) + 1)))}")
+    if claim.get("preAuth"):
+        parts.append("    cptkg:priorAuthorization " + ", ".join(json.dumps(n) for n in claim["preAuth"]))
     lines.append(" ;\n".join(parts) + " .")
     for item in claim["items"]:
         props = [f"cptkg:sequence {item['sequence']}"]
@@ -497,6 +522,14 @@ def main() -> None:
         write(f"{name}_XFAIL", bad, note + " (not conforming)", results)
     for name, (note, claim, results) in ARTICLE.items():
         write(name, claim, note, results)
+    pack_expected: dict[str, Any] = {}
+    (PACK / "claims").mkdir(parents=True, exist_ok=True)
+    for name, (note, good, bad, results) in PACK_CASES.items():
+        for suffix, claim, found, said in (("PASS", good, [], "conforming"), ("XFAIL", bad, results, "not conforming")):
+            stem = f"{name}_{suffix}"
+            (PACK / "claims" / f"{stem}.json").write_text(json.dumps(fhir(stem, claim), indent=2) + "\n")
+            pack_expected[stem] = {"note": f"{note} ({said})", "results": sorted([list(r) for r in found])}
+    (PACK / "expected-results.json").write_text(json.dumps(pack_expected, indent=1, sort_keys=True) + "\n")
     # examples/inputs (tools/gen_inputs.py) keep their entries.
     target = OUT.parent / "expected-results.json"
     if target.exists():

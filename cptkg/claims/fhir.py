@@ -398,6 +398,12 @@ class Converter:
         self._diagnoses()
         self._care_team()
         self._supporting_info()
+        # Claim.insurance.preAuthRef (and EOB.insurance.preAuthRef): the payer's prior-authorization
+        # numbers, which a payer's rule pack may require.
+        for insurance in getattr(self.claim, "insurance", None) or []:
+            for reference in getattr(insurance, "preAuthRef", None) or []:
+                if reference and str(reference).strip():
+                    self.out.append((self.iri, CPTKG.priorAuthorization, Literal(str(reference).strip())))
         return self.out
 
     def _item(self, item: Any, billable: str | None) -> None:

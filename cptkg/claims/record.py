@@ -31,7 +31,7 @@ CHILDREN = {
 # The claim vocabulary: what each kind of claim node may say about itself. This is the trust
 # boundary between a claim and the graph: nothing else a claim file says reaches the rules.
 VOCABULARY: dict[Any, frozenset[Any]] = {
-    CPTKG.Claim: frozenset(CHILDREN),
+    CPTKG.Claim: frozenset({*CHILDREN, CPTKG.priorAuthorization}),
     CPTKG.ClaimItem: frozenset({
         CPTKG.sequence, CPTKG.lineNumber, CPTKG.partOfLine, CPTKG.productOrService, CPTKG.modifier,
         CPTKG.servicedDate, CPTKG.location, CPTKG.quantity, CPTKG.diagnosisSequence,

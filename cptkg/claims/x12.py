@@ -147,6 +147,7 @@ class _Claim:
     lines: list[_Line] = field(default_factory=list)
     last: int = 0  # the number of its last segment
     errors: list[str] = field(default_factory=list)
+    prior_authorizations: list[str] = field(default_factory=list)
 
 
 def read_x12_text(text: str, source: str) -> Iterator[ClaimRecord]:
@@ -225,6 +226,8 @@ def _claim_segment(claim: _Claim, loop: str, kind: str, fields: list[str], numbe
             if composite:
                 qualifier, _, code = composite.partition(component)
                 claim.diagnoses.append((qualifier, code.split(component)[0]))
+    elif loop == "2300" and kind == "REF" and len(fields) > 2 and fields[1] == "G1" and fields[2].strip():
+        claim.prior_authorizations.append(fields[2].strip())  # REF*G1: prior authorization number
     elif loop == "2310B" and kind == "NM1" and fields[1] == "82":
         claim.provider = _Provider(_npi(fields))
     elif loop == "2310B" and kind == "PRV" and claim.provider is not None and len(fields) > 3:
@@ -270,6 +273,7 @@ def _code_iri(code: str) -> URIRef:
 
 def _triples(claim: _Claim, iri: URIRef, component: str) -> list[Triple]:
     out: list[Triple] = [(iri, RDF.type, CPTKG.Claim)]
+    out += [(iri, CPTKG.priorAuthorization, Literal(number)) for number in claim.prior_authorizations]
     base = str(iri)
     facility = claim.fields[5].split(component)[0] if len(claim.fields) > 5 else ""
     for pointer, (qualifier, code) in enumerate(claim.diagnoses, 1):

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from cptkg.rules.compiler import Check, compile_shapes
+from cptkg.rules.compiler import Check, UnsupportedShape, compile_shapes
 from cptkg.rules.results import RawResult
 
 
@@ -64,6 +64,19 @@ class BatchEngine:
         loader.bulk_load(base.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
         self._base: list[Any] = list(loader)
         self.store = loader  # the last batch's store, for inspection
+
+    def check_queries(self, shapes: Iterable[Any]) -> None:
+        """Run the compiled checks of ``shapes`` once on an empty store, so a query Oxigraph cannot
+        parse is found before any claim is read (a rule pack's SPARQL)."""
+        wanted = set(shapes)
+        empty = ox.Store()
+        for check in self.checks:
+            if check.shape in wanted:
+                try:
+                    empty.query(check.query)
+                except (SyntaxError, OSError, ValueError) as err:
+                    raise UnsupportedShape(f"{check.shape}: its SPARQL does not run "
+                                           f"({' '.join(str(err).split())[:200]})") from None
 
     def add_base(self, triples: Iterable[tuple[Any, Any, Any]]) -> None:
         """Facts that stay for every later batch (ICD-10-CM facts of diagnoses seen)."""

@@ -26,8 +26,13 @@ class Rule:
 
 
 def rule_id(shape: object) -> str:
+    """A shape's rule ID: its name after cptkgsh: for a built-in rule, its IRI's local name (after
+    the last # or /) for a rule pack's."""
     text = str(shape)
-    return text[len(str(CPTKGSH)):] if text.startswith(str(CPTKGSH)) else text
+    if text.startswith(str(CPTKGSH)):
+        return text[len(str(CPTKGSH)):]
+    local = text.rsplit("#", 1)[-1] if "#" in text else text.rstrip("/").rsplit("/", 1)[-1]
+    return local or text
 
 
 @cache

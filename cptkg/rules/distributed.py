@@ -77,10 +77,12 @@ def partitions(paths: Iterable[str | Path], lines_per_partition: int = 1000,
 
 
 @cache
-def _worker_validator() -> Any:
+def _worker_validator(rules: Any = None) -> Any:
+    """One Validator per worker process and rule set (the spec carries the packs' text, so a worker
+    needs none of the user's files)."""
     from cptkg.rules.validator import Validator
 
-    return Validator()
+    return Validator(rules=rules)
 
 
 def warm_up() -> int:
@@ -91,11 +93,11 @@ def warm_up() -> int:
     return os.getpid()
 
 
-def validate_partition(partition: Partition, batch_size: int = 500) -> list[dict[str, Any]]:
+def validate_partition(partition: Partition, batch_size: int = 500, rules: Any = None) -> list[dict[str, Any]]:
     """Run on a worker: the partition's claim reports, in order, as plain data. Nothing raises
     out of here (Dask would print the traceback): a failure is the partition's Unreadable report."""
     try:
-        return _validate_partition(partition, batch_size)
+        return _validate_partition(partition, batch_size, rules)
     except Exception as err:
         log.debug("partition %s failed", partition.index, exc_info=True)
         reason = f"{type(err).__name__}: {' '.join(str(err).split())[:200]}"
@@ -106,7 +108,7 @@ def validate_partition(partition: Partition, batch_size: int = 500) -> list[dict
                                          f"{shown}: cannot be read ({reason})"))]}]
 
 
-def _validate_partition(partition: Partition, batch_size: int) -> list[dict[str, Any]]:
+def _validate_partition(partition: Partition, batch_size: int, rules: Any = None) -> list[dict[str, Any]]:
     from cptkg.claims import read_bytes
     from cptkg.claims.fhir import read_ndjson
 
@@ -121,7 +123,7 @@ def _validate_partition(partition: Partition, batch_size: int) -> list[dict[str,
     for position, record in enumerate(records):
         record.position = position
         numbered.append(record)
-    return [_as_data(report) for report in _worker_validator().validate(numbered, batch_size)]
+    return [_as_data(report) for report in _worker_validator(rules).validate(numbered, batch_size)]
 
 
 def _as_data(report: ClaimReport) -> dict[str, Any]:
@@ -136,7 +138,7 @@ def _from_data(data: dict[str, Any], position: int) -> ClaimReport:
 
 def run(paths: Iterable[str | Path], client: Any, *, lines_per_partition: int = 1000,
         batch_size: int = 500, in_flight_per_worker: int = 2, form: str | None = None,
-        task: Callable[..., list[dict[str, Any]]] = validate_partition) -> Iterator[ClaimReport]:
+        task: Callable[..., list[dict[str, Any]]] = validate_partition, rules: Any = None) -> Iterator[ClaimReport]:
     """Claim reports in input order, validated on the Dask cluster behind ``client``."""
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     limit = workers * in_flight_per_worker
@@ -146,7 +148,8 @@ def run(paths: Iterable[str | Path], client: Any, *, lines_per_partition: int = 
 
     def submit(part: Partition) -> None:
         # pure=False: a partition re-sent is a new task; key by index so retries stay one task.
-        pending.append(client.submit(task, part, batch_size, key=f"cptkg-partition-{part.index}-{id(source)}",
+        args = (part, batch_size) if rules is None else (part, batch_size, rules)
+        pending.append(client.submit(task, *args, key=f"cptkg-partition-{part.index}-{id(source)}",
                                      retries=2, pure=False))
 
     def take(future: Any) -> list[dict[str, Any]]:

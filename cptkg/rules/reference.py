@@ -9,6 +9,7 @@ from typing import Any
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
+from cptkg.errors import InputError
 from cptkg.rules.results import RawResult
 
 
@@ -28,7 +29,7 @@ def run_pyshacl(shapes: Graph, data: Graph, added: Iterable[tuple[Any, Any, Any]
         for t in added:
             data.remove(t)
     if not isinstance(report, Graph):
-        raise RuntimeError(f"pyshacl failed: {report}")
+        raise InputError(f"pySHACL refused the shapes (a rule pack's?): {report}")
     out = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         path = report.value(result, SH.resultPath)

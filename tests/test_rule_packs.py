@@ -1,0 +1,181 @@
+"""Rules users own: rule packs (shapes and facts), severities and --fail-on from a TOML
+configuration, the rule catalog on the command line, and the claim data a payer's rule reads
+(prior-authorization numbers from FHIR and X12)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from cptkg.claims import read_bytes, read_paths
+from cptkg.kg.namespaces import CPTKG
+from cptkg.rules import packs
+from cptkg.rules.validator import Validator
+from tests.conftest import ROOT, run_cli
+
+PACK = ROOT / "examples" / "rule-packs" / "payer-strict"
+PACK_EXPECTED = json.loads((PACK / "expected-results.json").read_text(encoding="utf-8"))
+FIXTURES = ROOT / "tests" / "fixtures" / "rule-packs"
+EXAMPLES = ROOT / "examples" / "claims"
+
+
+def _where(result) -> str:
+    if result.line:
+        return f"line {result.line}"
+    if result.diagnosis:
+        return f"dx {result.diagnosis}"
+    return "claim"
+
+
+def _results(paths: list[Path], spec: packs.RuleSpec | None = None, engine: str = "oxigraph") -> dict[str, list]:
+    validator = Validator(engine=engine, rules=spec)
+    return {Path(r.source).stem: sorted([r2.rule, _where(r2)] for r2 in r.results)
+            for r in validator.validate(read_paths([str(p) for p in paths], None))}
+
+
+@pytest.mark.parametrize("engine", ["oxigraph", "pyshacl"])
+def test_the_example_pack_gives_its_expected_results_on_both_engines(engine: str) -> None:
+    got = _results([PACK / "claims"], packs.spec([PACK]), engine)
+    assert got == {name: entry["results"] for name, entry in PACK_EXPECTED.items()}
+    assert len(got) == 4
+
+
+def test_without_the_pack_its_rules_do_not_run() -> None:
+    got = _results([PACK / "claims"])
+    assert got["payer-prior-authorization_XFAIL"] == []
+    assert got["payer-place-of-service_XFAIL"] == [["PlaceOfServiceTypical", "line 2"]]
+
+
+def test_a_pack_of_facts_reaches_the_built_in_rules() -> None:
+    claim = EXAMPLES / "no-facts-for-code_XFAIL.json"  # +20705 at place of service 11
+    assert _results([claim])["no-facts-for-code_XFAIL"] == [["NoFactsForCode", "line 2"]]
+    validator = Validator(rules=packs.spec([FIXTURES / "facts-only.ttl"]))
+    (report,) = validator.validate(read_paths([str(claim)], None))
+    found = {r.rule: r.message for r in report.results}
+    assert sorted(found) == ["NoFactsForCode", "PlaceOfServiceTypical"]
+    assert "typical: 21, 24" in found["PlaceOfServiceTypical"]
+    assert "lists no specialties for 20705" in found["NoFactsForCode"]  # places are known now
+
+
+def test_a_severity_set_off_removes_the_rule_and_one_raised_changes_conformance() -> None:
+    claims = [EXAMPLES / "documentation_XFAIL.json", EXAMPLES / "place-of-service_XFAIL.json"]
+    before = Validator().validate(read_paths([str(p) for p in claims], None))
+    assert [(sorted(r.rule for r in c.results), c.conforms) for c in before] == [
+        (["DocumentationComplete"] * 2, True), (["PlaceOfServiceTypical"], True)]
+    spec = packs.spec(severities={"DocumentationComplete": "off", "PlaceOfServiceTypical": "Violation"})
+    after = list(Validator(rules=spec).validate(read_paths([str(p) for p in claims], None)))
+    assert [(sorted(r.rule for r in c.results), c.conforms) for c in after] == [
+        ([], True), (["PlaceOfServiceTypical"], False)]
+    assert after[1].results[0].severity == "Violation"
+
+
+def _one_line_error(proc) -> str:
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    return lines[0]
+
+
+def test_fail_on_warning_exits_1_on_warnings_only(tmp_path: Path) -> None:
+    warned = str(EXAMPLES / "specialty_XFAIL.json")  # a Warning, no Violation
+    clean = str(EXAMPLES / "specialty_PASS.json")
+    assert run_cli("validate", warned).returncode == 0
+    assert run_cli("validate", warned, "--fail-on", "warning").returncode == 1
+    assert run_cli("validate", clean, "--fail-on", "warning").returncode == 0
+    config = tmp_path / "cptkg.toml"
+    config.write_text('[validate]\nfail-on = "warning"\nformat = "json"\n', encoding="utf-8")
+    from_file = run_cli("validate", warned, cwd=tmp_path)  # ./cptkg.toml is read by default
+    assert from_file.returncode == 1 and json.loads(from_file.stdout)["conforms"] is True
+    assert run_cli("validate", warned, "--fail-on", "violation", cwd=tmp_path).returncode == 0
+
+
+def test_a_config_file_sets_packs_and_severities(tmp_path: Path) -> None:
+    config = tmp_path / "payer.toml"
+    config.write_text(f'[rules]\npacks = ["{PACK}"]\n\n[rules.severity]\nPayerPriorAuthorizationRequired = "Warning"\n'
+                      'PlaceOfServiceTypical = "off"\n', encoding="utf-8")
+    proc = run_cli("validate", str(PACK / "claims"), "--config", str(config), "--format", "json")
+    assert proc.returncode == 1, proc.stderr  # the place-of-service Violation of the pack remains
+    got = {Path(c["origin"]["file"]).stem: sorted((r["rule"], r["severity"]) for r in c["results"])
+           for c in json.loads(proc.stdout)["claims"]}
+    assert got["payer-prior-authorization_XFAIL"] == [("PayerPriorAuthorizationRequired", "Warning")]
+    assert got["payer-place-of-service_XFAIL"] == [("PayerPlaceOfServiceRequired", "Violation")]
+    listed = json.loads(run_cli("rules", "--config", str(config), "--format", "json").stdout)
+    by_rule = {r["rule"]: r for r in listed}
+    assert by_rule["PlaceOfServiceTypical"]["severity"] == "off"
+    assert by_rule["PayerPriorAuthorizationRequired"]["severity"] == "Warning"
+    assert by_rule["PayerPlaceOfServiceRequired"]["origin"] == str(PACK)
+
+
+@pytest.mark.parametrize(("toml", "says"), [
+    ('[rules.severity]\nNoSuchRule = "off"\n', "unknown rule 'NoSuchRule' in the severities"),
+    ('[rules.severity]\nPlaceOfServiceTypical = "Fatal"\n', "PlaceOfServiceTypical = 'Fatal': use one of"),
+    ('colour = "blue"\n', "unknown key 'colour' in the file"),
+    ('[validate]\nformats = "json"\n', "unknown key 'formats' in [validate]"),
+    ('[validate]\nfail-on = "info"\n', "fail-on = 'info': use one of violation, warning"),
+    ('[rules\n', "not valid TOML"),
+])
+def test_a_bad_config_is_exit_2_naming_what(tmp_path: Path, toml: str, says: str) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(toml, encoding="utf-8")
+    line = _one_line_error(run_cli("validate", str(EXAMPLES / "specialty_PASS.json"), "--config", str(config)))
+    assert says in line and str(config) in line, line
+
+
+@pytest.mark.parametrize(("pack", "says"), [
+    ("uncompilable.ttl", "QuantityOneOrTwo: http://www.w3.org/ns/shacl#or is not compiled"),
+    ("redefines-builtin.ttl", "is in cptkg's own namespace: a pack may not redefine a built-in rule"),
+    ("no-message.ttl", "shape LineHasBodySite has no sh:message"),
+    ("no-such-pack", "no such file or folder"),
+])
+def test_a_bad_pack_is_exit_2_naming_the_shape(pack: str, says: str) -> None:
+    line = _one_line_error(run_cli("validate", str(EXAMPLES / "specialty_PASS.json"),
+                                   "--rules", str(FIXTURES / pack)))
+    assert says in line, line
+
+
+def test_an_uncompilable_pack_runs_on_pyshacl(tmp_path: Path) -> None:
+    claim = json.loads((EXAMPLES / "specialty_PASS.json").read_text(encoding="utf-8"))
+    claim["item"][1]["quantity"] = {"value": 3}
+    path = tmp_path / "three-units.json"
+    path.write_text(json.dumps(claim), encoding="utf-8")
+    proc = run_cli("validate", str(path), "--rules", str(FIXTURES / "uncompilable.ttl"), "--engine", "pyshacl",
+                   "--format", "json")
+    assert proc.returncode == 0, proc.stderr  # Warnings only
+    found = sorted((r["rule"], r["line"]) for c in json.loads(proc.stdout)["claims"] for r in c["results"])
+    assert ("QuantityOneOrTwo", "2") in found and ("QuantityOneOrTwo", "1") not in found
+
+
+def test_the_rule_catalog_lists_every_rule_and_explains_one() -> None:
+    listed = run_cli("rules")
+    assert listed.returncode == 0, listed.stderr
+    ids = re.findall(r"^(\w+)\s+(Violation|Warning|Info)\s+built in$", listed.stdout, re.M)
+    assert ("PlaceOfServiceTypical", "Warning") in ids and ("AddOnModifier51", "Violation") in ids
+    assert len(ids) >= 25
+    shown = run_cli("rules", "show", "PayerPlaceOfServiceRequired", "--rules", str(PACK))
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(f"PayerPlaceOfServiceRequired  (Violation, {PACK})")
+    assert "payer:paidAtPlaceOfService" in shown.stdout and "XFAIL payer-place-of-service_XFAIL" in shown.stdout
+    assert "sh:targetClass cptkg:ClaimItem" in shown.stdout
+    detail = json.loads(run_cli("rules", "show", "PlaceOfServiceTypical", "--format", "json").stdout)
+    assert detail["reads"] == ["cptkg:typicalPlaceOfService", "skos:notation"]
+    assert "place-of-service_XFAIL" in detail["examples"]["xfail"]
+    missing = _one_line_error(run_cli("rules", "show", "NoSuchRule"))
+    assert missing.endswith("no rule 'NoSuchRule' (`cptkg rules` lists them)")
+
+
+def test_prior_authorization_is_read_from_fhir_and_x12() -> None:
+    fhir = json.loads((PACK / "claims" / "payer-prior-authorization_PASS.json").read_text(encoding="utf-8"))
+    (record,) = read_bytes(json.dumps(fhir).encode(), "pa.json")
+    assert [str(o) for _s, p, o in record.triples if p == CPTKG.priorAuthorization] == ["PA-2025-0142"]
+    text = (ROOT / "examples" / "inputs" / "professional-20-claims.x12").read_text(encoding="utf-8")
+    first_claim = text.index("CLM*PCN0001")
+    after = text.index("~", first_claim) + 1
+    text = text[:after] + "\nREF*G1*PA-837-0001~" + text[after:]
+    text = re.sub(r"SE\*(\d+)\*", lambda m: f"SE*{int(m.group(1)) + 1}*", text, count=1)
+    records = list(read_bytes(text.encode(), "pa.x12"))
+    assert all(r.error is None for r in records), [r.error for r in records if r.error]
+    authorized = {r.claim_id: [str(o) for _s, p, o in r.triples if p == CPTKG.priorAuthorization] for r in records}
+    assert authorized["PCN0001"] == ["PA-837-0001"] and authorized["PCN0002"] == []
