@@ -130,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("edition", metavar="EDITION", help="its id, YYYY-MM (see `cptkg data`)")
     icd_sub.add_parser("list", help="the loaded editions (packaged and added)")
 
+    nc = sub.add_parser("ncci", help="CMS NCCI procedure-to-procedure and MUE tables: import CMS's quarterly files")
+    nc_sub = nc.add_subparsers(dest="ncci_command", metavar="ACTION", parser_class=_Parser, required=True)
+    imp = nc_sub.add_parser("import", help="import CMS PTP edit or MUE files (tab/comma text or xlsx)")
+    imp.add_argument("files", nargs="+", metavar="FILE", help="files as CMS publishes them")
+    imp.add_argument("--quarter", metavar="YYYYQN",
+                     help="the quarter the files are for (default: from the file name, e.g. Eff_01-01-2026)")
+    nc_sub.add_parser("list", help="the imported tables, by quarter")
+
     sub.add_parser("data", help="what the user's data folder holds ($CPTKG_DATA_DIR)")
     return parser
 
@@ -462,6 +470,27 @@ def cmd_icd10cm(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _ncci_lines() -> list[str]:
+    from cptkg.kg import ncci
+
+    return [f"  {i.quarter}  {i.kind.upper()}  {i.rows} rows  from {i.source}, imported {i.imported}"
+            for i in ncci.imports()]
+
+
+def cmd_ncci(args: argparse.Namespace) -> int:
+    from cptkg.kg import ncci
+
+    if args.ncci_command == "list":
+        lines = _ncci_lines()
+        _write("\n".join(["CMS NCCI tables imported:", *(lines or ["  none (`cptkg ncci import FILE...`)"])]), None)
+        return EXIT_OK
+    for name in args.files:
+        done = ncci.import_file(_read_file(name, "the NCCI file"), name, args.quarter)
+        print(f"cptkg: imported {done.rows} {done.kind.upper()} rows of {done.source} for {done.quarter}",
+              file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from cptkg.kg import editions, userdata
 
@@ -472,6 +501,8 @@ def cmd_data(args: argparse.Namespace) -> int:
              f"ICD-10-CM editions added: {len(added)} (`cptkg icd10cm add TABULAR.xml`)"]
     lines += _edition_lines(editions.ADDED)
     lines += ["", "ICD-10-CM editions packaged with cptkg:", *_edition_lines(editions.PACKAGED)]
+    imported = _ncci_lines()
+    lines += ["", f"CMS NCCI tables imported: {len(imported)} (`cptkg ncci import FILE...`)", *imported]
     _write("\n".join(lines), None)
     return EXIT_OK
 
@@ -479,6 +510,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 COMMANDS = {
     "rules": cmd_rules,
     "icd10cm": cmd_icd10cm,
+    "ncci": cmd_ncci,
     "data": cmd_data,
     "show": cmd_show,
     "queries": cmd_queries,

@@ -20,6 +20,7 @@ CPTKGD = Namespace("https://w3id.org/cptkg/data/")
 IND = Namespace("https://w3id.org/cptkg/indication/")
 DOCEL = Namespace("https://w3id.org/cptkg/documentation-element/")
 MOD = Namespace("https://w3id.org/cptkg/modifier/")
+NCCI = Namespace("https://w3id.org/cptkg/ncci/")
 
 PREFIXES: dict[str, Namespace] = {
     "cptkg": CPTKG,

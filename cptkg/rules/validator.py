@@ -13,7 +13,7 @@ from rdflib.namespace import DCTERMS, RDF
 
 from cptkg.claims import ClaimRecord, diagnosis_codes, read_paths
 from cptkg.errors import InputError, valid_unicode
-from cptkg.kg import icd10cm, resources
+from cptkg.kg import icd10cm, ncci, resources
 from cptkg.kg.namespaces import CPTKG
 from cptkg.report.model import ClaimReport, ValidationReport
 from cptkg.rules import results
@@ -130,6 +130,7 @@ class Validator:
         icd10cm.edition_facts(self.base)
         self.watched = watched_codes(kg.inferred)
         self._enriched: set[Any] = set()
+        self._procedures_seen: set[str] = set()
         self._batch: Any = None
         if engine == "oxigraph":
             from cptkg.rules.batch import BatchEngine
@@ -218,17 +219,26 @@ class Validator:
         codes = set(diagnosis_codes(added))
         fresh = codes - self._enriched
         self._enriched |= fresh
+        # The CMS NCCI edits (user-imported) that name the procedure codes seen for the first time.
+        procedures = {results.display(o) for _s, p, o in added if p == CPTKG.productOrService}
+        new_procedures = procedures - self._procedures_seen
+        self._procedures_seen |= new_procedures
+        edits = ncci.facts_for(new_procedures) if new_procedures else []
         if self._batch is not None:
             if fresh:
                 facts = Graph()
                 icd10cm.enrich(facts, fresh)
                 self._batch.add_base(facts)
+            if edits:
+                self._batch.add_base(edits)
             if quads is None:
                 quads = self._convert(records)
             return self._batch.run_quads(quads[r.position] for r in records if r.position in quads)
         from cptkg.rules.reference import run_pyshacl
 
         icd10cm.enrich(self.base, fresh)
+        for t in edits:
+            self.base.add(t)
         return run_pyshacl(self.shapes, self.base, added)
 
 
