@@ -86,7 +86,10 @@ def test_every_catalog_rule_fires_on_an_example(report) -> None:
     fired = {r.rule for c in [*report.claims, *inputs.claims] for r in c.results}
     catalog = set(shapes.catalog())
     assert catalog >= DESIGN_RULES
-    assert catalog <= fired, f"rules with no failing example: {sorted(catalog - fired)}"
+    # The NCCI rules read tables a user imports (cptkg ships no edit values): their PASS/XFAIL
+    # cases run in tests/test_ncci.py on fixture tables in CMS's layouts.
+    needs_imported_tables = {"PTPEdit", "MUEExceeded"}
+    assert catalog - needs_imported_tables <= fired, f"rules with no failing example: {sorted(catalog - fired)}"
 
 
 def test_every_claim_shape_has_iri_message_severity() -> None:
