@@ -51,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--input-format", choices=list(INPUT_FORMS), metavar="FORM",
                    help=f"the form of the input ({', '.join(INPUT_FORMS)}); default: detected from the content "
                         "and the file name")
-    v.add_argument("--format", default=None, choices=["human", "table", "json", "jsonl", "turtle"],
-                   help="the report's form (default human, or [validate] format of the config)")
+    v.add_argument("--format", default=None, choices=["human", "table", "json", "jsonl", "turtle", "operationoutcome"],
+                   help="the report's form (default human, or [validate] format of the config); operationoutcome: "
+                        "FHIR R4 OperationOutcome, a Bundle of them for several claims")
     v.add_argument("--rules", action="append", default=[], metavar="PACK",
                    help="add a rule pack (a folder of Turtle files, or one file); repeatable")
     v.add_argument("--config", metavar="FILE",

@@ -28,6 +28,7 @@ from cptkg.kg.namespaces import (
 
 BASE = "https://w3id.org/cptkg/fhir"
 SYSTEM_INDICATION = "https://w3id.org/cptkg/indication"
+RULE_SYSTEM = "https://w3id.org/cptkg/rule"  # as cptkg.report.outcome names it (a test holds the two equal)
 DATE = "2026-11-27"
 PUBLISHER = "cptkg developers"
 
@@ -140,6 +141,34 @@ def billable_codes_below(graph: Any, family: Any) -> list[Any]:
     return [c for c in icd_codes_below(graph, family) if (c, RDF.type, CPTKG.BillableICD10CMCode) in graph]
 
 
+def _rule_code_system() -> dict[str, Any]:
+    """cptkg's claim rules as a CodeSystem: the codes OperationOutcome issues carry in `details`."""
+    from rdflib import URIRef
+    from rdflib.namespace import RDFS, SH
+
+    from cptkg.kg import resources as packaged
+    from cptkg.kg.namespaces import CPTKGSH
+
+    shapes = packaged.shapes_in("claims")
+    cs = _metadata("CodeSystem", "cptkg-rule", "cptkg rules",
+                   "The built-in claim rules of cptkg, by rule ID: the codes of OperationOutcome.issue.details "
+                   "in `cptkg validate --format operationoutcome`.")
+    cs["url"] = RULE_SYSTEM
+    cs["valueSet"] = value_set_url("cptkg-rule")
+    cs["content"] = "complete"
+    cs["caseSensitive"] = True
+    concepts = []
+    for shape in sorted({s for s in shapes.subjects(SH.severity, None) if isinstance(s, URIRef)}, key=str):
+        entry = {"code": str(shape)[len(str(CPTKGSH)):], "display": str(shapes.value(shape, RDFS.label) or "")}
+        comment = shapes.value(shape, RDFS.comment)
+        if comment is not None:
+            entry["definition"] = str(comment)
+        concepts.append(entry)
+    cs["count"] = len(concepts)
+    cs["concept"] = concepts
+    return cs
+
+
 def icd_codes_below(graph: Any, family: Any) -> list[Any]:
     """The family and every code below it in the graph's ICD-10-CM hierarchy."""
     found = [family]
@@ -219,6 +248,9 @@ def bundle(kg: KnowledgeGraph) -> dict[str, Any]:
     resources.append(_whole_system("cptkg-documentation-element", "cptkg documentation elements",
                                    "Every code of the cptkg documentation element code system.",
                                    SYSTEM_DOCUMENTATION))
+    resources.append(_rule_code_system())
+    resources.append(_whole_system("cptkg-rule", "cptkg rules", "Every rule of the cptkg rule code system.",
+                                   RULE_SYSTEM))
     resources = [_with_narrative(r) for r in resources]
     return {
         "resourceType": "Bundle",

@@ -4,10 +4,11 @@ output streams) and closed once with the overall verdict. Writers see only the r
 from __future__ import annotations
 
 import json
-from typing import IO, ClassVar
+from typing import IO, Any, ClassVar
 
 from cptkg.errors import printable
 from cptkg.report.model import VERDICTS, ClaimReport
+from cptkg.report.outcome import outcome
 
 
 class Writer:
@@ -122,7 +123,28 @@ class TurtleWriter(Writer):
         self.out.write(report_graph(self.claims, conforms).serialize(format="turtle"))
 
 
+class OperationOutcomeWriter(Writer):
+    """One OperationOutcome for one claim; a Bundle (type collection) of them for several. Written
+    at the end (a lone claim's outcome is not wrapped, which is known only then)."""
+
+    def __init__(self, out: IO[str]) -> None:
+        super().__init__(out)
+        self.outcomes: list[dict[str, Any]] = []
+
+    def claim(self, report: ClaimReport) -> None:
+        super().claim(report)
+        self.outcomes.append(outcome(report, self.count))
+
+    def close(self, conforms: bool) -> None:
+        if len(self.outcomes) == 1:
+            doc: dict[str, Any] = self.outcomes[0]
+        else:
+            doc = {"resourceType": "Bundle", "type": "collection",
+                   "entry": [{"fullUrl": f"urn:cptkg:outcome:{o['id']}", "resource": o} for o in self.outcomes]}
+        self.out.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+
+
 WRITERS: dict[str, type[Writer]] = {
     "human": HumanWriter, "table": TableWriter, "json": JsonWriter, "jsonl": JsonlWriter,
-    "turtle": TurtleWriter,
+    "turtle": TurtleWriter, "operationoutcome": OperationOutcomeWriter,
 }

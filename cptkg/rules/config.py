@@ -27,7 +27,7 @@ from typing import Any
 from cptkg.errors import InputError
 
 DEFAULT_FILE = "cptkg.toml"
-FORMATS = ("human", "table", "json", "jsonl", "turtle")
+FORMATS = ("human", "table", "json", "jsonl", "turtle", "operationoutcome")
 FAIL_ON = ("violation", "warning")
 ENGINES = ("oxigraph", "pyshacl")
 SEVERITY_VALUES = ("Violation", "Warning", "Info", "off")

@@ -1,0 +1,89 @@
+"""Claim reports as FHIR R4 OperationOutcome resources (`validate --format operationoutcome`): one
+per claim, in a Bundle when there are several. Each result is an issue: severity from the rule's
+(Violation error, Warning warning, Info information), `code` from the FHIR issue-type value set,
+`details` coded with the rule ID in cptkg's rule CodeSystem (the FHIR export publishes it) and the
+message as text, `expression` the FHIRPath of the offending element. Lines are found by their
+sequence (`Claim.item.where(sequence = 2)`), so the path holds however the items are ordered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cptkg.report.model import UNREADABLE, ClaimReport, Result
+
+RULE_SYSTEM = "https://w3id.org/cptkg/rule"
+SEVERITY = {"Violation": "error", "Warning": "warning", "Info": "information"}
+# The FHIR issue type of each rule (http://hl7.org/fhir/issue-type); the coding rules are business rules.
+ISSUE_TYPE = {
+    UNREADABLE: "invalid", "ProcedureCodeFormat": "code-invalid", "DiagnosisCodeValid": "code-invalid",
+    "DiagnosisReferenceResolves": "not-found", "ProviderReferenceResolves": "not-found",
+    "DiagnosisPointerResolves": "not-found", "ItemHasOneCode": "structure", "ItemHasOneDate": "structure",
+    "ItemHasOnePlaceOfService": "structure", "DiagnosisHasOneCode": "structure", "ItemQuantityPositive": "value",
+    "NoFactsForCode": "informational", "DiagnosisEditionMissing": "incomplete",
+}
+# The element of a line each rule judges (its sh:path when it has one says the same).
+LINE_ELEMENT = {
+    "PlaceOfServiceTypical": "locationCodeableConcept", "ItemHasOnePlaceOfService": "locationCodeableConcept",
+    "AddOnPlaceMatchesPrimary": "locationCodeableConcept", "CodeEffectiveOnDate": "servicedDate",
+    "ItemHasOneDate": "servicedDate", "AddOnModifier51": "modifier", "UnitsPerSite": "quantity",
+    "ItemQuantityPositive": "quantity", "MUEExceeded": "quantity", "DiagnosisSupportsNecessity": "diagnosisSequence",
+    "DiagnosisPointerResolves": "diagnosisSequence", "SeventhCharacterActiveTreatment": "diagnosisSequence",
+    "SpecialtyTypical": "careTeamSequence", "DocumentationComplete": "informationSequence",
+}
+PATH_ELEMENT = {"location": "locationCodeableConcept", "servicedDate": "servicedDate", "quantity": "quantity",
+                "productOrService": "productOrService", "modifier": "modifier", "bodySite": "bodySite",
+                "diagnosisSequence": "diagnosisSequence", "careTeamSequence": "careTeamSequence",
+                "informationSequence": "informationSequence", "diagnosisCode": "diagnosisCodeableConcept"}
+
+
+def expression(result: Result, resource: str = "Claim") -> str | None:
+    """The FHIRPath of the element a result is about, or None for an unreadable claim."""
+    if result.rule == UNREADABLE:
+        return None
+    prop = (result.path or "").rsplit("#", 1)[-1]
+    if result.line:
+        first, *rest = result.line.split(".")
+        path = f"{resource}.item.where(sequence = {first})"
+        for level, number in zip(("detail", "subDetail"), rest, strict=False):
+            path += f".{level}.where(sequence = {number})"
+        element = PATH_ELEMENT.get(prop) or LINE_ELEMENT.get(result.rule, "productOrService")
+        return f"{path}.{element}"
+    if result.diagnosis:
+        element = "diagnosisReference" if result.rule == "DiagnosisReferenceResolves" else "diagnosisCodeableConcept"
+        return f"{resource}.diagnosis.where(sequence = {result.diagnosis}).{element}"
+    if result.rule == "ProviderReferenceResolves":
+        return f"{resource}.careTeam"
+    return resource
+
+
+def _issue(result: Result) -> dict[str, Any]:
+    issue: dict[str, Any] = {
+        "severity": SEVERITY.get(result.severity, "error"),
+        "code": ISSUE_TYPE.get(result.rule, "business-rule"),
+        "details": {"coding": [{"system": RULE_SYSTEM, "code": result.rule}], "text": result.message},
+    }
+    path = expression(result)
+    if path is not None:
+        issue["expression"] = [path]
+    return issue
+
+
+def _fhir_id(text: str) -> str:
+    """A FHIR id ([A-Za-z0-9-.]{1,64}) made from a claim id."""
+    cleaned = "".join(c if c.isalnum() or c in "-." else "-" for c in text)[-64:].strip("-.")
+    return cleaned or "claim"
+
+
+def outcome(report: ClaimReport, index: int) -> dict[str, Any]:
+    """One claim's OperationOutcome (FHIR requires at least one issue: a claim with no results
+    gets an informational one saying so)."""
+    issues = [_issue(r) for r in report.results]
+    if not issues:
+        said = (f"not applicable: {report.reason}" if report.reason else "conforms: no rule found anything to fix")
+        issues = [{"severity": "information", "code": "informational",
+                   "details": {"text": f"Claim {report.claim} {said}."}}]
+    return {"resourceType": "OperationOutcome", "id": f"{index}-{_fhir_id(report.claim)}"[:64],
+            "meta": {"tag": [{"system": "https://w3id.org/cptkg/verdict", "code": report.verdict}]},
+            "extension": [{"url": "https://w3id.org/cptkg/fhir/StructureDefinition/claim-origin",
+                           "valueString": report.origin}],
+            "issue": issues}

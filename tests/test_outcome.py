@@ -1,0 +1,93 @@
+"""`cptkg validate --format operationoutcome`: FHIR R4 OperationOutcomes (a Bundle of them for
+several claims) with the issue severity, FHIR issue type, the rule coded in cptkg's rule
+CodeSystem and the FHIRPath of the element; valid against fhir.resources and HL7's R4 JSON schema."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from cptkg.report.model import Result
+from cptkg.report.outcome import RULE_SYSTEM, expression
+from tests.conftest import ROOT, run_cli
+
+EXAMPLES = ROOT / "examples" / "claims"
+
+
+def outcomes(*paths: Path) -> dict:
+    proc = run_cli("validate", *map(str, paths), "--format", "operationoutcome")
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)
+
+
+def issues_of(doc: dict) -> list[tuple]:
+    return [(i["severity"], i["code"], i.get("details", {}).get("coding", [{}])[0].get("code"),
+             tuple(i.get("expression", []))) for i in doc["issue"]]
+
+
+def test_one_claim_is_one_outcome_with_the_element_named() -> None:
+    doc = outcomes(EXAMPLES / "place-of-service_XFAIL.json")
+    assert doc["resourceType"] == "OperationOutcome"
+    assert issues_of(doc) == [("warning", "business-rule", "PlaceOfServiceTypical",
+                               ("Claim.item.where(sequence = 2).locationCodeableConcept",))]
+    assert doc["issue"][0]["details"]["coding"][0]["system"] == RULE_SYSTEM
+    assert doc["meta"]["tag"][0]["code"] == "conforms"  # a Warning only
+
+
+def test_several_claims_are_a_bundle_in_input_order() -> None:
+    doc = outcomes(EXAMPLES / "diagnosis-edition_XFAIL.json", EXAMPLES / "addon-modifier-51_PASS.json",
+                   EXAMPLES / "units-per-site-lines_XFAIL.ttl")
+    assert doc["resourceType"] == "Bundle" and doc["type"] == "collection"
+    first, second, third = (e["resource"] for e in doc["entry"])
+    assert issues_of(first) == [("error", "code-invalid", "DiagnosisCodeValid",
+                                 ("Claim.diagnosis.where(sequence = 2).diagnosisCodeableConcept",))]
+    assert issues_of(second) == [("information", "informational", None, ())]  # conforming: one issue
+    assert [i[2:] for i in issues_of(third)] == [
+        ("UnitsPerSite", ("Claim.item.where(sequence = 2).quantity",)),
+        ("UnitsPerSite", ("Claim.item.where(sequence = 3).quantity",))]
+
+
+def test_an_unreadable_claim_is_an_invalid_issue_without_a_path(tmp_path: Path) -> None:
+    bad = tmp_path / "two.ndjson"
+    bad.write_text('{"resourceType": "Claim", "id": "x"\n' + (EXAMPLES / "addon-modifier-51_PASS.json")
+                   .read_text(encoding="utf-8").replace("\n", " ") + "\n", encoding="utf-8")
+    doc = outcomes(bad)
+    first = doc["entry"][0]["resource"]
+    assert issues_of(first) == [("error", "invalid", "Unreadable", ())]
+
+
+def test_detail_lines_and_claim_level_results() -> None:
+    detail = Result("UnitsPerSite", "Warning", "x", None, None, "m", line="2.1.3")
+    assert expression(detail) == ("Claim.item.where(sequence = 2).detail.where(sequence = 1)"
+                                  ".subDetail.where(sequence = 3).quantity")
+    claim_level = Result("PayerPriorAuthorizationRequired", "Violation", "x", None, None, "m")
+    assert expression(claim_level) == "Claim"
+
+
+def test_outcomes_are_valid_fhir(tmp_path: Path) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    doc = outcomes(*sorted(EXAMPLES.glob("*_XFAIL.json"))[:12], EXAMPLES / "addon-modifier-51_PASS.json")
+    Bundle.model_validate(doc)
+    path = os.environ.get("CPTKG_FHIR_SCHEMA")
+    if not path:
+        pytest.skip("CPTKG_FHIR_SCHEMA is not set (make test fetches the R4 JSON schema)")
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(Path(path).read_text(encoding="utf-8"))
+    assert [e.message for e in jsonschema.Draft6Validator(schema).iter_errors(doc)] == []
+    own = jsonschema.Draft6Validator({"$ref": "#/definitions/OperationOutcome", "definitions": schema["definitions"]})
+    for entry in doc["entry"]:
+        assert [e.message for e in own.iter_errors(entry["resource"])] == []
+
+
+def test_every_rule_is_a_code_of_the_published_rule_code_system(kg) -> None:
+    from cptkg.export import fhir
+    from cptkg.rules.catalog import catalog
+
+    assert fhir.RULE_SYSTEM == RULE_SYSTEM
+    (code_system,) = [e["resource"] for e in fhir.bundle(kg)["entry"]
+                      if e["resource"]["resourceType"] == "CodeSystem" and e["resource"]["url"] == RULE_SYSTEM]
+    assert {c["code"] for c in code_system["concept"]} == set(catalog())
