@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import logging
 import os
 import sys
@@ -333,9 +332,6 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from cptkg.report.model import ClaimReport
-    from cptkg.report.progress import Progress
-    from cptkg.report.writers import WRITERS
 
     config, spec = _rule_spec(args)
     defaults = config.validate
@@ -357,7 +353,34 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise InputError("--batch-size must be at least 1")
     if args.output:
         _refuse_output_over_input(args.output, args.paths)
-    out: IO[str] = io.StringIO() if args.output else sys.stdout
+    # --output streams into a temporary file beside the target, renamed over it at the end: memory
+    # stays flat, and the target never holds a partial report (a failed run leaves it untouched).
+    partial: Path | None = None
+    out: IO[str] = sys.stdout
+    if args.output:
+        import tempfile
+
+        target = Path(args.output)
+        try:
+            handle, name = tempfile.mkstemp(dir=target.resolve().parent, prefix=f".{target.name}.", suffix=".partial")
+        except OSError as err:
+            raise InputError(f"cannot write {args.output}: {err.strerror}") from None
+        partial = Path(name)
+        out = os.fdopen(handle, "w", encoding="utf-8")
+    try:
+        return _validate_into(args, spec, engine, fail_on, out, partial)
+    finally:
+        if partial is not None:
+            out.close()
+            partial.unlink(missing_ok=True)  # renamed already when the run finished
+
+
+def _validate_into(args: argparse.Namespace, spec: Any, engine: str, fail_on: str, out: IO[str],
+                   partial: Path | None) -> int:
+    from cptkg.report.model import ClaimReport
+    from cptkg.report.progress import Progress
+    from cptkg.report.writers import WRITERS
+
     progress = Progress(total=_count_claims(args.paths) if sys.stderr.isatty() else None)
     writer = WRITERS[args.format](out)
     conforms = True
@@ -409,11 +432,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if cluster is not None:
             cluster.close()
     writer.close(conforms)
-    if args.output:
-        assert isinstance(out, io.StringIO)
+    if partial is not None:
         try:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(out.getvalue())
+            out.close()
+            os.replace(partial, args.output)
         except OSError as err:
             raise InputError(f"cannot write {args.output}: {err.strerror}") from None
     failed = not conforms or (fail_on == "warning" and warned)

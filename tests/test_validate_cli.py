@@ -102,6 +102,16 @@ def test_output_file(tmp_path: Path) -> None:
     proc = run_cli("validate", str(GOOD_JSON), "--format", "json", "--output", str(out))
     assert proc.returncode == 0 and proc.stdout == ""
     assert json.loads(out.read_text())["conforms"] is True
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no partial file left
+
+
+def test_a_failed_run_leaves_the_output_file_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    out.write_text("yesterday's report\n")
+    proc = run_cli("validate", str(tmp_path / "missing.json"), "--format", "json", "--output", str(out))
+    assert proc.returncode == 2
+    assert out.read_text() == "yesterday's report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
 
 
 def claim_json(**changes) -> dict:
