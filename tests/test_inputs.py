@@ -307,3 +307,36 @@ def test_a_claim_the_rules_do_not_judge_is_exit_0_not_bad_input(tmp_path: Path) 
     assert "1 claim: 0 conforming, 0 not, 1 not applicable, 0 unreadable" in proc.stdout
     beside = run_cli("validate", str(INPUTS / "multiline-ndc-revenue.json"))  # NDC, revenue, SNOMED lines
     assert beside.returncode == 0 and "multiline-1" in beside.stdout and ": conforms" in beside.stdout
+
+
+def test_a_folder_of_fhir_files_runs_in_full_batches(tmp_path, monkeypatch) -> None:
+    """Claims named by their file's path (FHIR, X12) share batches across files; claim graphs
+    (Turtle), whose IRIs other files may reuse, keep a batch to one file. Results are the same."""
+    from cptkg.rules.validator import Validator
+
+    examples = ROOT / "examples" / "claims"
+    jsons = sorted(examples.glob("*.json"))[:20]
+    ttls = sorted(examples.glob("*.ttl"))[:3]
+    for path in [*jsons, *ttls]:
+        shutil.copy(path, tmp_path / path.name)
+    sizes: list[int] = []
+    original = Validator._run
+
+    def counting(self, batch):
+        sizes.append(len(batch))
+        return original(self, batch)
+
+    monkeypatch.setattr(Validator, "_run", counting)
+    together = {r.claim: sorted((x.rule, x.focus) for x in r.results)
+                for r in Validator().validate(read_paths([str(tmp_path)], None), 500)}
+    json_files = sum(1 for p in tmp_path.iterdir() if p.suffix == ".json")
+    # Files are read in name order: the Turtle files each close a batch, the FHIR ones share them.
+    # addon-modifier-51_PASS.json, then its .ttl alone; the same for _XFAIL and
+    # addon-place-matches-primary_PASS; then the 17 other FHIR files together.
+    assert sizes == [1, 1, 1, 1, 1, 1, 17]
+    sizes.clear()
+    alone = {}
+    for path in sorted(tmp_path.iterdir()):
+        for r in Validator().validate(read_paths([str(path)], None), 500):
+            alone[r.claim] = sorted((x.rule, x.focus) for x in r.results)
+    assert together == alone and json_files == 20

@@ -12,6 +12,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
 from cptkg.claims import ClaimRecord, diagnosis_codes, read_paths
+from cptkg.claims.record import CLAIM_IRI_BASE
 from cptkg.errors import InputError, valid_unicode
 from cptkg.kg import icd10cm, ncci, resources
 from cptkg.kg.namespaces import CPTKG
@@ -154,17 +155,23 @@ class Validator:
         batch: list[ClaimRecord] = []
         seen: set[URIRef] = set()
         origin: str | None = None
+        graphs_in_batch = False
         for record in records:
             clash = record.iri is not None and record.iri in seen
             file_of = record.source
-            # Claims of different files may reuse IRIs (of claims and lines), and a result goes to
-            # the claim that owns its focus node: a batch holds one file's claims, named by its
-            # whole path, and never the same claim IRI twice.
-            if batch and (len(batch) >= batch_size or clash or file_of != origin):
+            # A result goes to the claim that owns its focus node, so no two claims of a batch may
+            # share a node. Claims read from FHIR and X12 are named by their input's path and place
+            # (urn:cptkg:claim:...), their lines below that: a batch may span such files, so a folder
+            # of one-claim files runs in full batches. Claim graphs (RDF) bring their own IRIs, which
+            # other files may reuse: a batch holds one such file's claims.
+            own_names = record.iri is not None and str(record.iri).startswith(CLAIM_IRI_BASE)
+            crosses_graph_file = file_of != origin and (graphs_in_batch or (record.iri is not None and not own_names))
+            if batch and (len(batch) >= batch_size or clash or crosses_graph_file):
                 yield from self._run(batch)
-                batch, seen = [], set()
+                batch, seen, graphs_in_batch = [], set(), False
             batch.append(record)
             origin = file_of
+            graphs_in_batch = graphs_in_batch or (record.iri is not None and not own_names)
             if record.iri is not None:
                 seen.add(record.iri)
         if batch:
