@@ -320,7 +320,8 @@ def test_closure_cache_is_verified(tmp_path: Path, monkeypatch) -> None:
     assert reasoning.read_verified(path, "another-ontology") is None
     # End to end: an edited cache is recomputed with one line on stderr; the verdict stands.
     path.write_bytes(good + forged)
-    proc = run_cli("validate", str(EXAMPLES / "addon-modifier-51_XFAIL.json"), env={"CPTKG_CACHE_DIR": str(tmp_path)})
+    proc = run_cli("validate", str(EXAMPLES / "addon-modifier-51_XFAIL.json"),
+                   env={"CPTKG_CACHE_DIR": str(tmp_path), "CPTKG_CLOSURE": "cache"})
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.count("does not match its digest") == 1 and "Traceback" not in proc.stderr
     assert reasoning.read_verified(path, digest) == good

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -74,6 +75,7 @@ def test_closure_is_cached_and_reused(kg, tmp_path, monkeypatch) -> None:
     from cptkg.kg.graph import KnowledgeGraph
 
     monkeypatch.setenv("CPTKG_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("CPTKG_CLOSURE", "cache")  # not the shipped closure: the cache path
     calls = []
     real = reasoning.compute_closure
     monkeypatch.setattr(reasoning, "compute_closure", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -101,3 +103,35 @@ def test_rdfs_profile_is_a_subset(kg, tmp_path, monkeypatch) -> None:
     # Inverses are OWL, not RDFS.
     assert (CPT["20701"], CPTKG.insertionCounterpart, CPT["20700"]) not in rdfs_closure
     assert (RDFS.Class, RDF.type, RDFS.Class) not in rdfs_closure
+
+
+def test_the_shipped_closure_was_built_from_this_ontology() -> None:
+    """closure/owlrl.nt.gz ships with cptkg so no user computes it; after an ontology edit,
+    `python tools/build_closure.py` rebuilds it (this test says when it is stale)."""
+    from cptkg.kg import resources
+
+    shipped = reasoning.read_shipped(resources.folder("closure").joinpath("owlrl.nt.gz"), resources.ontology_digest())
+    assert shipped is not None, "closure/owlrl.nt.gz is stale: run python tools/build_closure.py"
+
+
+@pytest.mark.slow
+def test_the_shipped_closure_is_what_owlrl_computes(kg) -> None:
+    from cptkg.kg import resources
+
+    recomputed = reasoning.closure_bytes(reasoning.compute_closure(kg.asserted, "owlrl"), resources.ontology_digest())
+    shipped = reasoning.read_shipped(resources.folder("closure").joinpath("owlrl.nt.gz"), resources.ontology_digest())
+    assert shipped == recomputed
+
+
+def test_a_first_run_reads_the_shipped_closure_without_owlrl(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom cptkg.kg.graph import KnowledgeGraph\n"
+            "kg = KnowledgeGraph()\nassert len(kg.inferred) > len(kg.asserted)\n"
+            "assert 'owlrl' not in sys.modules\n")
+    env = {**os.environ, "CPTKG_CACHE_DIR": str(tmp_path / "empty-cache")}
+    env.pop("CPTKG_CLOSURE", None)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert not (tmp_path / "empty-cache").exists()  # nothing computed, nothing cached

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -52,9 +53,15 @@ class KnowledgeGraph:
 
     @cached_property
     def closure(self) -> bytes:
-        """The closure as verified N-Triples: from the cache when it is intact, else computed with
-        owlrl (seconds) and cached for the next run."""
+        """The closure as verified N-Triples: the one shipped with cptkg (closure/, built by
+        tools/build_closure.py) when it was built from this ontology, else the cache when it is
+        intact, else computed with owlrl (seconds) and cached for the next run."""
         digest = resources.ontology_digest()
+        # CPTKG_CLOSURE=cache skips the shipped closure (to check it, or the cache, end to end).
+        if os.environ.get("CPTKG_CLOSURE", "shipped") != "cache":
+            shipped = reasoning.read_shipped(resources.folder("closure").joinpath(f"{self.profile}.nt.gz"), digest)
+            if shipped is not None:
+                return shipped
         path = reasoning.closure_cache_path(digest, self.profile)
         data = reasoning.read_verified(path, digest)
         if data is not None:

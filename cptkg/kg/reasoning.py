@@ -14,6 +14,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
@@ -117,6 +118,23 @@ def read_verified(path: Path, ontology_digest: str) -> bytes | None:
     head, _, body = data.partition(b"\n")
     if head + b"\n" != _header(body, ontology_digest):
         log.warning("the closure cache %s does not match its digest (damaged or edited); recomputing it", path)
+        return None
+    return data
+
+
+def read_shipped(path: Any, ontology_digest: str) -> bytes | None:
+    """The closure shipped in the package if it was built from this ontology (its digest line says
+    which), else None: an edited ontology in a checkout gets its closure computed and cached."""
+    import gzip
+
+    try:
+        data = gzip.decompress(path.read_bytes())
+    except (FileNotFoundError, OSError, EOFError):
+        return None
+    head, _, body = data.partition(b"\n")
+    if head + b"\n" != _header(body, ontology_digest):
+        log.info("the shipped closure was built from another ontology (run tools/build_closure.py); "
+                 "computing it instead")
         return None
     return data
 

@@ -18,7 +18,7 @@ from rdflib import Graph
 
 from cptkg.kg.namespaces import CPTKGSH
 
-FOLDERS = ("ontology", "shapes", "queries", "icd10cm")
+FOLDERS = ("ontology", "shapes", "queries", "icd10cm", "closure")
 
 
 @cache
