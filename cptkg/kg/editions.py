@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -91,9 +92,30 @@ def _find(edition_id: str) -> Edition:
     raise KeyError(edition_id)
 
 
+class Table(Mapping[str, CodeFacts]):
+    """One edition's codes, each line parsed only when asked for: a claim needs a handful of the
+    ~98,000 codes, and building them all cost 0.6 s per edition on every run."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = dict(line.split("\t", 1) for line in text.splitlines()[1:])
+
+    def __getitem__(self, code: str) -> CodeFacts:
+        billable, parent, title = self._lines[code].split("\t")
+        return CodeFacts(billable == "1", parent or None, title)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._lines
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+
 @cache
-def table(edition_id: str) -> dict[str, CodeFacts]:
-    """Every code of one edition (categories, subcategories, billable codes): about 0.3 s, once."""
+def table(edition_id: str) -> Table:
+    """Every code of one edition (categories, subcategories, billable codes): about 0.15 s, once."""
     edition = _find(edition_id)
     if edition.origin == PACKAGED:
         raw = resources.data_root().joinpath("icd10cm", f"{edition_id}.tsv.gz").read_bytes()
@@ -104,12 +126,7 @@ def table(edition_id: str) -> dict[str, CodeFacts]:
         except OSError as err:
             raise InputError(f"cannot read the added ICD-10-CM edition {edition_id} ({path}): {err.strerror}; "
                              f"`cptkg icd10cm remove {edition_id}` and add it again") from None
-    lines = gzip.decompress(raw).decode("utf-8").splitlines()
-    out: dict[str, CodeFacts] = {}
-    for line in lines[1:]:
-        code, billable, parent, title = line.split("\t")
-        out[code] = CodeFacts(billable == "1", parent or None, title)
-    return out
+    return Table(gzip.decompress(raw).decode("utf-8"))
 
 
 def reload() -> None:

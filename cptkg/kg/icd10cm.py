@@ -33,11 +33,12 @@ def edition_facts(graph: Graph) -> None:
         graph.add((node, RDFS.label, Literal(f"ICD-10-CM {edition.start:%B %Y} (FY{edition.fiscal_year_end.year})")))
 
 
-def enrich(graph: Graph, nodes: Iterable[URIRef]) -> None:
-    """Add, for each ICD-10-CM node, its type, the editions it is billable in and its skos:broader
-    chain (from the newest edition that has it)."""
+def enrich(graph: Graph, nodes: Iterable[URIRef], edition_ids: Iterable[str] | None = None) -> None:
+    """Add, for each ICD-10-CM node, its type, the editions (of ``edition_ids``, default all loaded)
+    it is billable in and its skos:broader chain (from the newest of them that has it)."""
     prefix = str(ICD10CM)
-    loaded = editions.editions()
+    wanted = None if edition_ids is None else set(edition_ids)
+    loaded = [e for e in editions.editions() if wanted is None or e.id in wanted]
     for node in set(nodes):
         text = str(node)
         if not text.startswith(prefix):

@@ -58,10 +58,14 @@ class BatchEngine:
     batches grew by about 10 KiB a claim, past 1 GiB on 100,000 claims.
     """
 
-    def __init__(self, shapes: Graph, base: Graph) -> None:
+    def __init__(self, shapes: Graph, base: Graph | list[Any]) -> None:
+        """``base``: the rule facts as an rdflib graph, or already as Oxigraph quads."""
         self.checks = compile_shapes(shapes)
         loader = ox.Store()
-        loader.bulk_load(base.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+        if isinstance(base, Graph):
+            loader.bulk_load(base.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+        else:
+            loader.extend(base)
         self._base: list[Any] = list(loader)
         self.store = loader  # the last batch's store, for inspection
 
