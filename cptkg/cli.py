@@ -526,6 +526,11 @@ def cmd_data(args: argparse.Namespace) -> int:
     lines += ["", "ICD-10-CM editions packaged with cptkg:", *_edition_lines(editions.PACKAGED)]
     imported = _ncci_lines()
     lines += ["", f"CMS NCCI tables imported: {len(imported)} (`cptkg ncci import FILE...`)", *imported]
+    from cptkg.kg import reasoning
+
+    cached = sorted(reasoning.cache_dir().glob("closure-*.nt")) if reasoning.cache_dir().is_dir() else []
+    lines += ["", f"Closure cache: {reasoning.cache_dir()} ({len(cached)} file{'s' if len(cached) != 1 else ''}; "
+                  "used only when the shipped closure does not match the ontology)"]
     _write("\n".join(lines), None)
     return EXIT_OK
 

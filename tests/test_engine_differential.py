@@ -75,3 +75,24 @@ def test_unsupported_shape_is_refused() -> None:
     """, format="turtle")
     with pytest.raises(engine.UnsupportedShape):
         engine.compile_shapes(g)
+
+
+def test_the_example_rule_pack_same_results(tmp_path, monkeypatch) -> None:
+    """A user's rules run on the same compiled engine: the example pack's claims (and, with CMS
+    NCCI fixture tables imported, the PTP and MUE rules) give pySHACL's results exactly."""
+    from cptkg.kg import ncci
+    from cptkg.rules import packs
+
+    monkeypatch.setenv("CPTKG_DATA_DIR", str(tmp_path / "data"))
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "ncci"
+    for path in sorted(fixtures.iterdir()):
+        ncci.import_file(path.read_bytes(), path.name)
+    pack = EXAMPLES.parent / "rule-packs" / "payer-strict"
+    spec = packs.spec([pack])
+    fast, reference = Validator(engine="oxigraph", rules=spec), Validator(engine="pyshacl", rules=spec)
+    records = [r for r in claims.read_paths([pack / "claims", EXAMPLES / "addon-requires-primary_PASS.json"])
+               if r.readable]
+    a, b = comparable(fast.raw_results(records)), comparable(reference.raw_results(records))
+    assert a == b
+    fired = {shape.rsplit("#", 1)[-1] for shape, *_rest in a}
+    assert {"PayerPlaceOfServiceRequired", "PayerPriorAuthorizationRequired", "PTPEdit"} <= fired

@@ -35,11 +35,13 @@ class InconsistentGraph(RuntimeError):
 
 
 def cache_dir() -> Path:
+    """$CPTKG_CACHE_DIR, else cache/ in the user's data folder (one place for what cptkg keeps)."""
+    from cptkg.kg import userdata
+
     explicit = os.environ.get("CPTKG_CACHE_DIR")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "cptkg"
+    return userdata.folder("cache")
 
 
 def inconsistencies(graph: Graph) -> list[tuple[object, object, object]]:
