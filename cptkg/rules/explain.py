@@ -18,7 +18,7 @@ from cptkg.errors import InputError
 from cptkg.kg import resources
 from cptkg.kg.namespaces import CPTKG
 from cptkg.rules.catalog import rule_id
-from cptkg.rules.packs import BUILT_IN, RuleSpec, build
+from cptkg.rules.packs import BUILT_IN, RuleSpec, build, shape_description
 
 # What a claim says, and what cptkg states about a claim after reading it: not graph facts.
 _CLAIM_TERMS = ({str(p) for props in VOCABULARY.values() for p in props} | {str(p) for p in CHILDREN}
@@ -111,20 +111,9 @@ def rule(rid: str, spec: RuleSpec) -> dict[str, Any]:
     shapes = rules.shapes
     messages = [str(m) for m in shapes.objects(shape, SH.message)] + [
         str(m) for c in shapes.objects(shape, SH.sparql) for m in shapes.objects(c, SH.message)]
-    described = Graph()
+    described = shape_description(shapes, [shape])
     for prefix, namespace in _prefixes(shapes, shape).items():
         described.bind(prefix, namespace, override=True)
-    frontier: list[Any] = [shape]
-    seen: set[Any] = set()
-    while frontier:
-        node = frontier.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        for p, o in shapes.predicate_objects(node):
-            described.add((node, p, o))
-            if not isinstance(o, URIRef) and o not in seen and (o, None, None) in shapes:
-                frontier.append(o)
     entry.update({"description": str(shapes.value(shape, RDFS.comment) or ""), "messages": messages,
                   "shape": described.serialize(format="turtle"),
                   "examples": _examples(rid, entry["origin"])})

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
@@ -85,14 +86,12 @@ def spec(packs: Iterable[str | Path] = (), severities: Mapping[str, str] | None 
     return RuleSpec(tuple(read_pack(p) for p in packs), tuple(sorted((severities or {}).items())))
 
 
-def _shape_part(graph: Graph) -> Graph:
-    """The shapes of a pack graph and everything hanging off them (their SPARQL constraints, the
-    prefix declarations they name); the rest of the pack is facts."""
-    shapes = {s for s in graph.subjects(SH.severity, None)}
-    shapes |= set(graph.subjects(RDF.type, SH.NodeShape)) | set(graph.subjects(RDF.type, SH.PropertyShape))
+def shape_description(graph: Graph, roots: Iterable[Any], follow: tuple[Any, ...] = ()) -> Graph:
+    """The triples of ``roots`` and of every blank node hanging off them (a shape's SPARQL
+    constraints, lists), and of the nodes reached through the ``follow`` properties."""
     out = Graph()
-    seen: set[object] = set()
-    frontier = list(shapes)
+    seen: set[Any] = set()
+    frontier: list[Any] = list(roots)
     while frontier:
         node = frontier.pop()
         if node in seen:
@@ -100,9 +99,17 @@ def _shape_part(graph: Graph) -> Graph:
         seen.add(node)
         for p, o in graph.predicate_objects(node):
             out.add((node, p, o))
-            if isinstance(o, BNode) or p in (SH.prefixes, SH.declare):
+            if isinstance(o, BNode) or p in follow:
                 frontier.append(o)
     return out
+
+
+def _shape_part(graph: Graph) -> Graph:
+    """The shapes of a pack graph and everything hanging off them (their SPARQL constraints, the
+    prefix declarations they name); the rest of the pack is facts."""
+    shapes = {s for s in graph.subjects(SH.severity, None)}
+    shapes |= set(graph.subjects(RDF.type, SH.NodeShape)) | set(graph.subjects(RDF.type, SH.PropertyShape))
+    return shape_description(graph, shapes, follow=(SH.prefixes, SH.declare))
 
 
 def _check_pack_shapes(name: str, shapes: Graph, builtin_ids: set[str]) -> dict[str, URIRef]:

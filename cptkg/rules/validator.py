@@ -39,15 +39,9 @@ def rule_facts(kg_graph: Graph) -> Graph:
     return base
 
 
-def watched_codes(kg_graph: Graph) -> frozenset[Any]:
-    """The codes whose presence makes the claim rules apply (queries/watched-codes.rq)."""
-    text = resources.folder("queries").joinpath(WATCHED_CODES_QUERY).read_text(encoding="utf-8")
-    return frozenset(row.concept for row in kg_graph.query(text))  # type: ignore[union-attr]
-
-
 def watched_codes_in(store: Any) -> frozenset[Any]:
-    """The same codes, asked of the graph's Oxigraph store (milliseconds, against a third of a
-    second on rdflib)."""
+    """The codes whose presence makes the claim rules apply (queries/watched-codes.rq), asked of
+    the graph's Oxigraph store (milliseconds, against a third of a second on rdflib)."""
     text = resources.folder("queries").joinpath(WATCHED_CODES_QUERY).read_text(encoding="utf-8")
     return frozenset(URIRef(row["concept"].value) for row in store.query(text))
 
