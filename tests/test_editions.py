@@ -120,3 +120,38 @@ def test_validation_does_not_import_simple_icd_10_cm(root) -> None:
             "assert 'simple_icd_10_cm' not in sys.modules\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=root)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def _generator():
+    import importlib.util
+
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "tools" / "gen_icd10cm_editions.py"
+    spec = importlib.util.spec_from_file_location("gen_icd10cm_editions", str(path))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("edition", ["2021-01", "2025-04", "2026-04"])
+def test_each_checked_in_table_is_its_release(edition: str) -> None:
+    """Every packaged table, row for row, is what the reader makes of its release's tabular file,
+    and simple-icd-10-cm of that release (run apart, in a child process) agrees on a sample of
+    codes. `make test` downloads the releases into .cache/wheels (CPTKG_ICD10CM_WHEELS)."""
+    import os
+    from pathlib import Path
+
+    folder = os.environ.get("CPTKG_ICD10CM_WHEELS")
+    if not folder:
+        pytest.skip("CPTKG_ICD10CM_WHEELS is not set (make test downloads the releases)")
+    generator = _generator()
+    version = generator.EDITIONS[edition][0]
+    (wheel,) = sorted(Path(folder).glob(f"simple_icd_10_cm-{version}-*.whl"))
+    rows = generator.read_wheel(wheel).rows
+    table = editions.table(edition)
+    assert len(rows) == len(table)
+    assert all(table[code] == editions.CodeFacts(billable == "1", parent or None, title)
+               for code, billable, parent, title in rows)
+    generator.check_against_the_library(wheel, rows)  # raises SystemExit on a disagreement
