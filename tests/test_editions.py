@@ -124,7 +124,6 @@ def test_validation_does_not_import_simple_icd_10_cm(root) -> None:
 
 def _generator():
     import importlib.util
-
     from pathlib import Path
 
     path = Path(__file__).resolve().parent.parent / "tools" / "gen_icd10cm_editions.py"
