@@ -21,7 +21,6 @@ NCHS title.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 import subprocess
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "icd10cm"
 sys.path.insert(0, str(ROOT))
 
-from cptkg.kg import tabular  # noqa: E402  (the checkout's package, not an installed one)
+from cptkg.kg import editions, tabular  # noqa: E402  (the checkout's package, not an installed one)
 
 # edition id -> (simple-icd-10-cm release, first day in force, last day of its fiscal year).
 # REFERENCE.md section 8: releases 1.0.x-1.2.x carry January 2021, 1.3.0/1.4.0 April 2025, 1.5.0
@@ -44,7 +43,6 @@ EDITIONS = {
     "2025-04": ("1.4.0", "2025-04-01", "2025-09-30"),
     "2026-04": ("1.5.0", "2026-04-01", "2026-09-30"),
 }
-HEADER = "code\tbillable\tparent\ttitle"
 SAMPLE = 2000
 
 ASK_THE_LIBRARY = r"""
@@ -111,10 +109,9 @@ def check_against_the_library(path: Path, rows: list[tuple[str, str, str, str]])
 
 
 def write(edition: str, rows: list[tuple[str, str, str, str]]) -> Path:
-    body = "\n".join([HEADER, *("\t".join(row) for row in rows)]) + "\n"
+    """The same writer as `cptkg icd10cm add` (gzip without a timestamp, so byte-stable)."""
     target = OUT / f"{edition}.tsv.gz"
-    with target.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as out:
-        out.write(body.encode("utf-8"))
+    editions.write_table(target, rows, compresslevel=9)
     return target
 
 

@@ -159,10 +159,11 @@ def deciding(day: date) -> tuple[Edition | None, list[Edition]]:
     return None, [*before[-1:], *after[:1]]
 
 
-def _write_table(target: Path, rows: list[tuple[str, str, str, str]]) -> None:
+def write_table(target: Path, rows: list[tuple[str, str, str, str]], compresslevel: int = 6) -> None:
+    """An edition table: a header line, then one sorted row per code; gzip without a timestamp."""
     body = "\n".join([HEADER, *("\t".join(row) for row in rows)]) + "\n"
     with target.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
-                                                 compresslevel=6) as out:
+                                                 compresslevel=compresslevel) as out:
         out.write(body.encode("utf-8"))
 
 
@@ -205,7 +206,7 @@ def add(xml: bytes, name: str, *, codes: bytes | None = None, start: date | None
     target_folder = userdata.folder("icd10cm")
     try:
         target_folder.mkdir(parents=True, exist_ok=True)
-        _write_table(target_folder / f"{edition_id}.tsv.gz", read.rows)
+        write_table(target_folder / f"{edition_id}.tsv.gz", read.rows)
         entries[edition_id] = {
             "release": f"CDC tabular XML {Path(name).name}" + (" with its code list" if codes else ""),
             "start": first_day.isoformat(), "fiscalYearEnd": date(read.fiscal_year, 9, 30).isoformat(),

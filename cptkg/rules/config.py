@@ -27,11 +27,8 @@ from typing import Any
 from cptkg.errors import InputError
 
 DEFAULT_FILE = "cptkg.toml"
-FORMATS = ("human", "table", "json", "jsonl", "turtle", "operationoutcome")
 FAIL_ON = ("violation", "warning")
-ENGINES = ("oxigraph", "pyshacl")
 SEVERITY_VALUES = ("Violation", "Warning", "Info", "off")
-INPUT_FORMS = ("fhir", "ndjson", "x12", "turtle", "jsonld", "nt", "rdfxml")
 
 
 @dataclass
@@ -86,7 +83,12 @@ def load(explicit: str | None = None, cwd: Path | None = None) -> Config:
     if not isinstance(validate, dict):
         raise InputError(f"{path}: [validate] must be a table")
     _check_keys(validate, {"format", "fail-on", "batch-size", "engine", "input-format"}, "[validate]", path)
-    choices = {"format": FORMATS, "fail-on": FAIL_ON, "engine": ENGINES, "input-format": INPUT_FORMS}
+    # The allowed values are the ones the code has: the writers, the engines, the input forms.
+    from cptkg.claims.files import FORMS
+    from cptkg.report.writers import WRITERS
+    from cptkg.rules.validator import ENGINES
+
+    choices = {"format": tuple(WRITERS), "fail-on": FAIL_ON, "engine": ENGINES, "input-format": tuple(FORMS)}
     for key, allowed in choices.items():
         if key in validate and validate[key] not in allowed:
             raise InputError(f"{path}: [validate] {key} = {validate[key]!r}: use one of {', '.join(allowed)}")
