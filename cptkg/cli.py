@@ -20,6 +20,8 @@ from cptkg.errors import InputError, NotImplementedFeature, printable
 # The input forms of cptkg.claims.files.FORMS, restated so that --help needs no RDF stack (a test
 # holds the two equal).
 INPUT_FORMS = ("fhir", "ndjson", "x12", "turtle", "jsonld", "nt", "rdfxml")
+# The report forms of cptkg.report.writers.WRITERS, restated for the same reason.
+REPORT_FORMATS = ("human", "table", "json", "jsonl", "turtle", "operationoutcome", "html")
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--input-format", choices=list(INPUT_FORMS), metavar="FORM",
                    help=f"the form of the input ({', '.join(INPUT_FORMS)}); default: detected from the content "
                         "and the file name")
-    v.add_argument("--format", default=None, choices=["human", "table", "json", "jsonl", "turtle", "operationoutcome"],
+    v.add_argument("--format", default=None, choices=REPORT_FORMATS,
                    help="the report's form (default human, or [validate] format of the config); operationoutcome: "
-                        "FHIR R4 OperationOutcome, a Bundle of them for several claims")
+                        "FHIR R4 OperationOutcome, a Bundle of them for several claims; html: one page to open "
+                        "in a browser (summary, chart, filterable claims)")
     v.add_argument("--rules", action="append", default=[], metavar="PACK",
                    help="add a rule pack (a folder of Turtle files, or one file); repeatable")
     v.add_argument("--config", metavar="FILE",
@@ -80,7 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "T85.738A, NUCC 207X00000X, place of service 21, Medicare specialty 20")
     s.add_argument("--system", choices=["cpt", "icd10cm", "nucc", "pos", "mspec"],
                    help="the code system of CODE, where a notation fits several (21: pos or mspec)")
-    s.add_argument("--format", default="human", choices=["human", "json"])
+    s.add_argument("--format", default="human", choices=["human", "json", "svg", "html"],
+                   help="human or json: the card; svg: the code and its neighbours drawn as a graph; html: "
+                        "that drawing with its relations, conflicts and sources, one page")
+    s.add_argument("--output", metavar="FILE", help="write here instead of stdout")
 
     q = sub.add_parser("query", help="run a named SPARQL query (or --file)")
     q.add_argument("name", nargs="?", metavar="NAME", help="a query name from `cptkg queries`")
@@ -168,7 +174,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     from cptkg import show
 
     data = show.card(args.code, system=args.system)
-    _write(show.render_json(data) if args.format == "json" else show.render_human(data), None)
+    if args.format in ("svg", "html"):
+        from cptkg.show import diagram
+
+        drawing = diagram.build(data)
+        _write(diagram.render_svg(drawing) if args.format == "svg" else diagram.render_html(drawing), args.output)
+        return EXIT_OK
+    _write(show.render_json(data) if args.format == "json" else show.render_human(data), args.output)
     return EXIT_OK
 
 
@@ -413,7 +425,9 @@ def _validate_into(args: argparse.Namespace, spec: Any, engine: str, fail_on: st
                 yield from (r for r in (first, second) if r is not None)
                 yield from records
 
-            reports = Validator(engine=engine, rules=spec).validate(all_records(), args.batch_size)
+            validator = Validator(engine=engine, rules=spec)
+            validator.keep_content = writer.wants_content
+            reports = validator.validate(all_records(), args.batch_size)
         for claim_report in reports:
             conforms = conforms and claim_report.conforms
             warned = warned or any(r.severity == "Warning" for r in claim_report.results)
@@ -435,6 +449,10 @@ def _validate_into(args: argparse.Namespace, spec: Any, engine: str, fail_on: st
     if partial is not None:
         try:
             out.close()
+            # mkstemp makes the file private (0600); the report gets the mode any new file would.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(partial, 0o666 & ~umask)
             os.replace(partial, args.output)
         except OSError as err:
             raise InputError(f"cannot write {args.output}: {err.strerror}") from None

@@ -54,6 +54,9 @@ class ClaimReport:
     results: list[Result] = field(default_factory=list)
     position: int = 0
     reason: str | None = None  # why the claim is not applicable (no rule judged it)
+    # What the claim says (its lines and diagnoses, cptkg.claims.content), kept only when a report
+    # shows it (the HTML report); never part of the JSON report.
+    content: dict[str, Any] | None = None
 
     @property
     def conforms(self) -> bool:

@@ -14,6 +14,9 @@ from cptkg.report.outcome import outcome
 class Writer:
     """Counts what it has written; subclasses render."""
 
+    # Whether the report shows what each claim says (its lines and diagnoses) beside the results.
+    wants_content: ClassVar[bool] = False
+
     def __init__(self, out: IO[str]) -> None:
         self.out = out
         self.count = 0
@@ -144,7 +147,28 @@ class OperationOutcomeWriter(Writer):
         self.out.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
 
 
+class HtmlWriter(Writer):
+    """One self-contained HTML page (cptkg.report.html); its summary comes first, so the claims
+    are held until the run ends."""
+
+    wants_content = True
+
+    def __init__(self, out: IO[str]) -> None:
+        super().__init__(out)
+        self.claims: list[ClaimReport] = []
+
+    def claim(self, report: ClaimReport) -> None:
+        super().claim(report)
+        self.claims.append(report)
+
+    def close(self, conforms: bool) -> None:
+        from cptkg.report.html import write
+
+        write(self.out, self.claims, conforms)
+
+
 WRITERS: dict[str, type[Writer]] = {
     "human": HumanWriter, "table": TableWriter, "json": JsonWriter, "jsonl": JsonlWriter,
     "turtle": TurtleWriter, "operationoutcome": OperationOutcomeWriter,
+    "html": HtmlWriter,
 }

@@ -138,6 +138,9 @@ class Validator:
             raise InputError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
         kg = kg or KnowledgeGraph.default()
         self.engine = engine
+        # Keep what each claim says (its lines and diagnoses) on its report, for reports that show
+        # it beside the results (the HTML report); off by default, it costs a pass over the triples.
+        self.keep_content = False
         self.rules = build(rules or RuleSpec())
         self.shapes = self.rules.shapes
         self._kg = kg
@@ -206,6 +209,11 @@ class Validator:
     def _run(self, batch: list[ClaimRecord]) -> Iterator[ClaimReport]:
         reports = {r.position: ClaimReport(valid_unicode(r.claim_id), valid_unicode(r.source), valid_unicode(r.where),
                                            position=r.position) for r in batch}
+        if self.keep_content:
+            from cptkg.claims.content import content
+
+            for r in batch:
+                reports[r.position].content = content(r)
         judged = []
         for r in batch:
             reason = not_applicable_reason(r, self.watched) if r.readable else None
