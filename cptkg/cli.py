@@ -121,6 +121,21 @@ def build_parser() -> argparse.ArgumentParser:
     ld.add_argument("--timeout", type=float, default=ENDPOINT_TIMEOUT, metavar="SECONDS",
                     help=f"give up on a request the store has not answered in full after this long "
                     f"(default {ENDPOINT_TIMEOUT:g} s)")
+    sv = sub.add_parser("serve", help="serve validation, FHIR terminology operations and SPARQL over HTTP")
+    sv.add_argument("--host", default="127.0.0.1",
+                    help="the address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to others)")
+    sv.add_argument("--port", type=int, default=8000, help="the port (default 8000; 0 picks a free one)")
+    sv.add_argument("--rules", action="append", default=[], metavar="PACK", help="add a rule pack; repeatable")
+    sv.add_argument("--config", metavar="FILE", help="a TOML configuration (as validate's)")
+    sv.add_argument("--max-body", type=float, default=10.0, metavar="MIB",
+                    help="the largest request body taken, in MiB (default 10; larger gets 413)")
+    sv.add_argument("--request-timeout", type=float, default=60.0, metavar="SECONDS",
+                    help="a validation request running longer gets 504 (default 60)")
+    sv.add_argument("--query-timeout", type=float, default=10.0, metavar="SECONDS",
+                    help="a SPARQL query running longer is stopped with 504 (default 10)")
+    sv.add_argument("--validators", type=int, default=1, metavar="N",
+                    help="validations run at once, each with its own compiled rules (default 1)")
+
     icd = sub.add_parser("icd10cm", help="the ICD-10-CM editions diagnoses are judged by: add one from a CDC file")
     icd_sub = icd.add_subparsers(dest="icd10cm_command", metavar="ACTION", parser_class=_Parser, required=True)
     add = icd_sub.add_parser("add", help="add an edition from a CDC tabular XML file (icd10cm_tabular_YYYY.xml)")
@@ -553,7 +568,34 @@ def cmd_data(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        raise InputError("--port must be between 0 and 65535")
+    for name in ("max_body", "request_timeout", "query_timeout"):
+        if not 0 < getattr(args, name) <= 86400:
+            raise InputError(f"--{name.replace('_', '-')} must be a number above 0")
+    if not 1 <= args.validators <= (os.cpu_count() or 1) * 4:
+        raise InputError(f"--validators must be between 1 and {(os.cpu_count() or 1) * 4}")
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise InputError("cptkg serve needs starlette and uvicorn: pip install 'cptkg[serve]'") from None
+    from cptkg import serve
+
+    config, spec = _rule_spec(args)
+    settings = serve.Settings(rules=None if spec.is_default else spec, max_body_bytes=int(args.max_body * (1 << 20)),
+                              request_timeout=args.request_timeout, query_timeout=args.query_timeout,
+                              validators=args.validators,
+                              batch_size=config.validate.get("batch-size", 500))
+    # The access log (one JSON line per request) and the service's own lines go to stderr.
+    logging.getLogger("cptkg.serve").setLevel(logging.INFO)
+    serve.run(settings, host=args.host, port=args.port)
+    return EXIT_OK
+
+
 COMMANDS = {
+    "serve": cmd_serve,
     "rules": cmd_rules,
     "icd10cm": cmd_icd10cm,
     "ncci": cmd_ncci,

@@ -142,3 +142,38 @@ class TrickleServer:
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(timeout=5)
+
+
+@contextmanager
+def cptkg_server(*args: str, log: Path) -> Iterator[str]:
+    """`cptkg serve` on a free loopback port (with ``args``), its stderr in ``log``; yields its base
+    URL once /metadata answers, and stops it afterwards."""
+    import os
+    import urllib.request
+
+    port = free_port()
+    with log.open("wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "cptkg", "serve", "--port", str(port), *args],
+                                stdout=subprocess.DEVNULL, stderr=err, env=dict(os.environ))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"cptkg serve exited: {log.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(f"{base}/metadata", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("cptkg serve did not answer in 120 s") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -16,12 +16,13 @@ STAGES = {
     "kg": 1,
     "claims": 2,
     "report": 3, "rules": 3, "queries": 3, "export": 3, "show": 3,
-    "cli": 4, "__init__": 4, "__main__": 4,
+    "cli": 4, "serve": 4, "__init__": 4, "__main__": 4,
 }
 # Imports between parts of one stage, each one way: the rules build the report model, the show card
-# is assembled from named queries, `python -m cptkg` runs the command line, and HTTP errors are
-# InputErrors.
-SIDEWAYS = {("rules", "report"), ("show", "queries"), ("__main__", "cli"), ("bounded_http", "errors")}
+# is assembled from named queries, `python -m cptkg` runs the command line, HTTP errors are
+# InputErrors, and `cptkg serve` starts the service.
+SIDEWAYS = {("rules", "report"), ("show", "queries"), ("__main__", "cli"), ("bounded_http", "errors"),
+            ("cli", "serve")}
 
 
 def _modules() -> dict[str, Path]:

@@ -42,7 +42,7 @@ def content(record: ClaimRecord) -> dict[str, Any]:
     def many(node: Any, prop: Any) -> list[str]:
         return sorted((_shown(v) for v in about.get(node, {}).get(prop, [])), key=lambda t: (_order(t), t))
 
-    lines = []
+    lines: list[dict[str, Any]] = []
     for node in [*top.get(CPTKG.item, []), *top.get(CPTKG.otherLine, [])]:
         number = one(node, CPTKG.lineNumber) or one(node, CPTKG.sequence)
         code = one(node, CPTKG.productOrService) or one(node, CPTKG.otherCode)

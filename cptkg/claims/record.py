@@ -80,6 +80,7 @@ class ClaimRecord:
 
 
 def diagnosis_codes(triples: Iterable[Triple]) -> Iterator[URIRef]:
+    coded = CPTKG.diagnosisCode  # once: a Namespace attribute builds a new URIRef each time
     for _s, p, o in triples:
-        if p == CPTKG.diagnosisCode and isinstance(o, URIRef):
+        if p == coded and isinstance(o, URIRef):
             yield o

@@ -8,7 +8,7 @@ Content-Security-Policy forbids loading anything from anywhere."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from typing import IO, Any
 
@@ -30,9 +30,8 @@ def _environment() -> Any:
 def rule_counts(claims: list[ClaimReport]) -> list[dict[str, Any]]:
     """Results by rule and severity, most frequent first (the chart's bars)."""
     counted = Counter((r.rule, r.severity) for c in claims for r in c.results)
-    rows = [{"rule": rule, "severity": severity, "count": n} for (rule, severity), n in counted.items()]
-    rows.sort(key=lambda row: (-row["count"], row["rule"], row["severity"]))
-    return rows
+    ordered = sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+    return [{"rule": rule, "severity": severity, "count": n} for (rule, severity), n in ordered]
 
 
 def render(claims: list[ClaimReport], conforms: bool, title: str = "cptkg validation report",
@@ -42,7 +41,7 @@ def render(claims: list[ClaimReport], conforms: bool, title: str = "cptkg valida
     widest = max((b["count"] for b in bars), default=1)
     return str(_environment().get_template(page).render(
         title=title, claims=claims, conforms=conforms, version=__version__,
-        generated=(generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
+        generated=(generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
         verdicts=[(v, VERDICT_LABELS[v], verdicts.get(v, 0)) for v in VERDICTS],
         labels=VERDICT_LABELS, bars=bars, widest=widest,
         violations=sum(r.severity == "Violation" for c in claims for r in c.results),

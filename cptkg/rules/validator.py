@@ -74,19 +74,21 @@ def edition_triples(record: ClaimRecord) -> list[tuple[Any, Any, Any]]:
     pointers: dict[Any, set[int]] = {}
     sequences: dict[int, Any] = {}
     diagnoses = []
+    # Looked up once: each attribute access on an rdflib Namespace builds a new URIRef.
+    served, pointed, diagnosis, sequence = CPTKG.servicedDate, CPTKG.diagnosisSequence, CPTKG.diagnosis, CPTKG.sequence
     for s, p, o in record.triples:
-        if p == CPTKG.servicedDate:
+        if p == served:
             try:
                 line_dates.setdefault(s, set()).add(date.fromisoformat(str(o)))
             except ValueError:
                 continue  # a bad date is ItemHasOneDate's to report
-        elif p == CPTKG.diagnosisSequence:
+        elif p == pointed:
             pointers.setdefault(s, set()).add(int(o))
-        elif p == CPTKG.diagnosis:
+        elif p == diagnosis:
             diagnoses.append(o)
     diagnosis_nodes = set(diagnoses)
     for s, p, o in record.triples:
-        if p == CPTKG.sequence and s in diagnosis_nodes:
+        if p == sequence and s in diagnosis_nodes:
             sequences[int(o)] = s
     days_of: dict[Any, set[date]] = {dx: set() for dx in diagnoses}
     for line, days in line_dates.items():
@@ -112,7 +114,8 @@ def not_applicable_reason(record: ClaimRecord, watched: frozenset[Any]) -> str |
     """Why no rule judges a readable claim, or None when the rules apply to it."""
     if record.not_applicable is not None:
         return record.not_applicable
-    if any(o in watched for _s, p, o in record.triples if p == CPTKG.productOrService):
+    coded = CPTKG.productOrService
+    if any(o in watched for _s, p, o in record.triples if p == coded):
         return None
     # Only for a claim set apart: its codes, as the reason names them.
     codes = sorted({results.display(o) for _s, p, o in record.triples if p == CPTKG.productOrService})
@@ -260,15 +263,16 @@ class Validator:
         # The ICD-10-CM facts of each diagnosis code in the editions this batch's dates call for
         # (edition_triples): reading every loaded edition's table cost a quarter second each.
         codes = set(diagnosis_codes(added))
-        wanted = {str(o).rsplit("/", 1)[-1] for _s, p, o in added
-                  if p in (CPTKG.judgedByEdition, CPTKG.consultedEdition)}
+        edition_links = (CPTKG.judgedByEdition, CPTKG.consultedEdition)
+        wanted = {str(o).rsplit("/", 1)[-1] for _s, p, o in added if p in edition_links}
         pairs = {(code, edition) for code in codes for edition in wanted}
         new_pairs = pairs - self._enriched
         self._enriched |= new_pairs
         fresh = {code for code, _edition in new_pairs}
         fresh_editions = {edition for _code, edition in new_pairs}
         # The CMS NCCI edits (user-imported) that name the procedure codes seen for the first time.
-        procedures = {results.display(o) for _s, p, o in added if p == CPTKG.productOrService}
+        coded = CPTKG.productOrService
+        procedures = {results.display(o) for _s, p, o in added if p == coded}
         new_procedures = procedures - self._procedures_seen
         self._procedures_seen |= new_procedures
         edits = ncci.facts_for(new_procedures) if new_procedures else []

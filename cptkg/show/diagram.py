@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from cptkg.errors import InputError
 from cptkg.queries import run_named
 
 SOURCE_BASE = "https://w3id.org/cptkg/source/"
@@ -94,6 +95,8 @@ def _conflicts_for(notation: str, store: Any) -> list[dict[str, Any]]:
 def build(card: dict[str, Any], store: Any = None) -> Diagram:
     """The diagram of a card from `cptkg.show.card`."""
     notation = card["notation"]
+    if not card.get("inGraph", True):
+        raise InputError(f"{notation} is not in the graph: there is nothing to draw around it ({card['note']})")
     center = Node(notation, "code", notation, card.get("label") or "")
     nodes: dict[str, Node] = {}
     edges: list[Edge] = []
