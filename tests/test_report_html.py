@@ -20,7 +20,7 @@ def test_report_formats_are_the_writers() -> None:
     from cptkg.cli import REPORT_FORMATS
     from cptkg.report.writers import WRITERS
 
-    assert REPORT_FORMATS == tuple(WRITERS)
+    assert tuple(WRITERS) == REPORT_FORMATS
 
 
 @pytest.fixture(scope="module")
