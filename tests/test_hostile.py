@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -117,13 +119,48 @@ def test_deeply_nested_and_huge_json(tmp_path: Path) -> None:
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)
     assert "nested deeper" in one_line(run_cli("validate", str(deep)))
+
+
+def test_a_claim_of_3000_lines_is_checked_in_bounded_memory(tmp_path: Path) -> None:
+    """1,500 primary lines and 1,500 lines of 20701 on one date: every 20701 line is told it has
+    1,500 units on 0 sites, and the run stays under 500 MiB (it took 4.7 GB when rules paired the
+    claim's lines)."""
     wide = tmp_path / "wide.json"
     claim = json.loads(GOOD.read_text())
-    claim["item"] = [dict(claim["item"][0], sequence=i) for i in range(1, 3001)]
+    primary, addon = claim["item"][0], claim["item"][1]
+    claim["item"] = [dict(line, sequence=i) for i, line in enumerate([primary] * 1500 + [addon] * 1500, 1)]
     wide.write_text(json.dumps(claim))
-    proc = run_cli("validate", str(wide), "--format", "json")
-    assert proc.returncode in (0, 1), proc.stderr
-    assert len(json.loads(proc.stdout)["claims"]) == 1
+    # A fresh parent process, so the peak is the validate child's alone.
+    probe = ("import resource, subprocess, sys; "
+             "done = subprocess.run([sys.executable, '-m', 'cptkg', 'validate', sys.argv[1], '--format', 'json'], "
+             "capture_output=True, text=True); sys.stdout.write(done.stdout); "
+             "sys.stderr.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))")
+    proc = subprocess.run([sys.executable, "-c", probe, str(wide)], capture_output=True, text=True, timeout=600)
+    claims = json.loads(proc.stdout)["claims"]
+    assert len(claims) == 1
+    rules = [r["rule"] for r in claims[0]["results"]]
+    assert rules == ["UnitsPerSite"] * 1500
+    assert claims[0]["results"][0]["line"] == "1501" and claims[0]["results"][-1]["line"] == "3000"
+    peak_mib = int(proc.stderr.strip().splitlines()[-1]) / 1024
+    assert peak_mib < 500, f"{peak_mib:.0f} MiB"
+
+
+def test_a_claim_over_the_line_limit_is_unreadable_and_the_rest_are_judged(tmp_path: Path) -> None:
+    from cptkg.claims.fhir import MAX_CLAIM_LINES
+
+    claim = json.loads(GOOD.read_text())
+    huge = dict(claim, id="huge", item=[dict(claim["item"][0], sequence=i) for i in range(1, MAX_CLAIM_LINES + 2)])
+    # Details count too: 1 item with the rest as its details is over the limit the same way.
+    code = claim["item"][0]["productOrService"]
+    details = [{"sequence": i, "productOrService": code} for i in range(1, MAX_CLAIM_LINES + 1)]
+    nested = dict(claim, id="nested", item=[dict(claim["item"][0], sequence=1, detail=details)])
+    many = tmp_path / "many.ndjson"
+    many.write_text("\n".join(json.dumps(c) for c in (huge, claim, nested)) + "\n")
+    proc = run_cli("validate", str(many), "--format", "json")
+    claims = json.loads(proc.stdout)["claims"]
+    assert [c["verdict"] for c in claims] == ["unreadable", "conforms", "unreadable"]
+    assert f"has {MAX_CLAIM_LINES + 1:,} lines" in claims[0]["results"][0]["message"]
+    assert f"at most {MAX_CLAIM_LINES:,}" in claims[2]["results"][0]["message"]
 
 
 def test_binary_and_non_utf8_files(tmp_path: Path) -> None:

@@ -48,6 +48,10 @@ from cptkg.kg.namespaces import (
 log = logging.getLogger(__name__)
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
+# The most lines (items, details and sub-details together) one FHIR claim may have. FHIR sets no
+# limit; the 837P allows 50 service lines a claim, and no real claim comes near this: a claim over
+# it is Unreadable with the reason (a claim of 3,000 lines is checked in seconds, in under 200 MiB).
+MAX_CLAIM_LINES = 10_000
 CLAIM_KINDS = ("Claim", "ExplanationOfBenefit")
 # A claim in one of these states is not a live claim: reported, judged by no rule.
 NOT_LIVE_STATUSES = {"entered-in-error": "it was entered in error", "cancelled": "it was cancelled"}
@@ -200,6 +204,11 @@ def claim_record(resource: dict[str, Any], source: str, where: str,
     kind = str(resource.get("resourceType"))
     claim_id = resource.get("id") if isinstance(resource.get("id"), str) else None
     iri = claim_iri(source, where, claim_id)
+    lines = _count_lines(resource)
+    if lines > MAX_CLAIM_LINES:
+        return _unreadable(source, where, f"{kind} {claim_id or ''} has {lines:,} lines (items, details and "
+                           f"sub-details); cptkg reads at most {MAX_CLAIM_LINES:,} in one claim: split it",
+                           claim_id, iri)
     try:
         claim = _model(kind).model_validate(resource)
     except Exception as err:  # pydantic.ValidationError, and ValueError from fhir_core
@@ -224,6 +233,22 @@ def claim_record(resource: dict[str, Any], source: str, where: str,
         record.error = (f"{record.origin}: {kind} {shown} could not be read ({type(err).__name__}: {err}); "
                         "please report it with the claim")
     return record
+
+
+def _count_lines(resource: dict[str, Any]) -> int:
+    """Items, details and sub-details, counted on the raw JSON (before the model, which would hold
+    them all); anything that is not a list of objects counts as none (the model reports it)."""
+
+    def below(node: Any, key: str) -> list[Any]:
+        children = node.get(key) if isinstance(node, dict) else None
+        return children if isinstance(children, list) else []
+
+    count = 0
+    for item in below(resource, "item"):
+        count += 1
+        for detail in below(item, "detail"):
+            count += 1 + len(below(detail, "subDetail"))
+    return count
 
 
 def _unknown_modifier_extension(node: Any, path: str) -> tuple[str, str] | None:
