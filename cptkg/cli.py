@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--batch-size", type=int, default=None, metavar="N",
                    help="claims validated together (default 500)")
     v.add_argument("--output", metavar="FILE", help="write results here instead of stdout")
+    v.add_argument("--fhir-strict", action="store_true", default=None,
+                   help="read FHIR claims with fhir.resources, which also reports every FHIR R4 conformance "
+                        "error of the resource (slower); default: cptkg's direct reader, which checks what cptkg reads")
 
     r = sub.add_parser("rules", help="the rule catalog: each rule, its severity, what it reads, where it is from")
     r.add_argument("action", nargs="?", choices=["show"], help="show one rule in full")
@@ -366,6 +369,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     args.batch_size = args.batch_size if args.batch_size is not None else defaults.get("batch-size", 500)
     args.input_format = args.input_format or defaults.get("input-format")
     fail_on = args.fail_on or defaults.get("fail-on", "violation")
+    fhir_strict = args.fhir_strict if args.fhir_strict is not None else defaults.get("fhir-strict", False)
+    from cptkg.claims import fhir
+
+    fhir.use_strict(fhir_strict)
+    args.fhir_strict = fhir_strict
     engine = args.engine or defaults.get("engine", "oxigraph")
     if engine != "oxigraph" and (args.workers or args.scheduler):
         raise InputError("--engine pyshacl runs without a cluster: drop --workers/--scheduler")

@@ -2,10 +2,12 @@
 the resources they reference, or NDJSON with one of these a line (the mapping is in the README,
 Input forms).
 
-Claims and EOBs are parsed with fhir.resources' R4B models (R4B Claim and ExplanationOfBenefit match
-R4 4.0.1), so one that is not valid FHIR is reported as Unreadable with pydantic's reason. The other
-entries of a Bundle are what claims may reference (Condition, Practitioner, PractitionerRole, ...);
-they are never reported as claims.
+Claims and EOBs are read directly from the parsed JSON (cptkg.claims.fhirjson: every element cptkg
+reads checked against its FHIR R4 type), or, with ``--fhir-strict`` (use_strict(True)), parsed with
+fhir.resources' R4B models (R4B Claim and ExplanationOfBenefit match R4 4.0.1), which also refuse
+what cptkg does not read (a missing patient, an unknown element). Either way a claim that is not
+what FHIR says is Unreadable with the reason. The other entries of a Bundle are what claims may
+reference (Condition, Practitioner, PractitionerRole, ...); they are never reported as claims.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
@@ -23,6 +26,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from cptkg.claims.codesystems import SYSTEM_HCPCS_ALL_LEVELS, SYSTEM_WHO_ICD10, canonical
+from cptkg.claims.fhirjson import Invalid, claim_view
 from cptkg.claims.rdf import claims_from_graph
 from cptkg.claims.record import ClaimRecord, Triple, claim_iri
 from cptkg.claims.safe_parse import load_json, parse_untrusted
@@ -63,6 +67,22 @@ PAS_CANCELLED = frozenset({
 })
 UNDERSTOOD_MODIFIER_EXTENSIONS = PAS_CANCELLED
 _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+# Which reader turns a Claim's JSON into the model the converter reads: the direct one (default)
+# or fhir.resources (--fhir-strict). One setting a process: the command line sets it once, and a
+# Dask worker from the partition it runs.
+_strict = False
+
+
+def use_strict(strict: bool) -> None:
+    """Read claims with fhir.resources (every FHIR R4 conformance error reported) or directly."""
+    global _strict
+    _strict = bool(strict)
+
+
+def strict() -> bool:
+    return _strict
 
 
 class ClaimConversionError(Exception):
@@ -210,7 +230,14 @@ def claim_record(resource: dict[str, Any], source: str, where: str,
                            f"sub-details); cptkg reads at most {MAX_CLAIM_LINES:,} in one claim: split it",
                            claim_id, iri)
     try:
-        claim = _model(kind).model_validate(resource)
+        if _strict:
+            claim = _model(kind).model_validate(resource)
+            contained = [r.model_dump(mode="json", by_alias=True, exclude_none=True) for r in claim.contained or []]
+        else:
+            claim = claim_view(resource)
+            contained = [r.raw() for r in claim.contained]
+    except Invalid as err:
+        return _unreadable(source, where, f"not a valid FHIR R4 {kind}: {err}", claim_id, iri)
     except Exception as err:  # pydantic.ValidationError, and ValueError from fhir_core
         return _unreadable(source, where, f"not a valid FHIR R4 {kind}: {_pydantic_reason(err)}", claim_id, iri)
     shown = claim_id or (f"{source} {where}" if where else source)
@@ -225,7 +252,9 @@ def claim_record(resource: dict[str, Any], source: str, where: str,
         record.not_applicable = f"its status is {status}: {NOT_LIVE_STATUSES[status]}"
         return record
     try:
-        record.triples = Converter(claim, iri, References(claim, bundle)).convert()
+        record.triples = Converter(claim, iri, References(contained, bundle)).convert()
+    except Invalid as err:  # an element the direct reader checks as the converter reads it
+        record.error = f"{record.origin}: not a valid FHIR R4 {kind}: {err}"
     except ClaimConversionError as err:
         record.error = f"{record.origin}: {kind} {shown}: {err}"
     except Exception as err:
@@ -285,19 +314,19 @@ def _pydantic_reason(err: Exception) -> str:
 
 @dataclass
 class References:
-    """Resolves a claim's references: ``#id`` to a contained resource, anything else to a Bundle
-    entry by its fullUrl (urn:uuid:..., an absolute URL) or by Type/id."""
+    """Resolves a claim's references: ``#id`` to a contained resource (their JSON), anything else to
+    a Bundle entry by its fullUrl (urn:uuid:..., an absolute URL) or by Type/id."""
 
-    claim: Any
+    resources: list[dict[str, Any]]
     bundle: dict[str, dict[str, Any]]
     contained: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
         self.contained = {}
-        for resource in getattr(self.claim, "contained", None) or []:
-            rid = getattr(resource, "id", None)
-            if rid:
-                self.contained[rid] = resource.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for resource in self.resources:
+            rid = resource.get("id") if isinstance(resource, dict) else None
+            if isinstance(rid, str) and rid:
+                self.contained[rid] = resource
 
     def resolve(self, reference: str) -> dict[str, Any] | None:
         if reference.startswith("#"):
@@ -385,6 +414,42 @@ def _cancelled(element: Any) -> bool:
     return False
 
 
+# The claim vocabulary's terms, looked up once: each attribute access on an rdflib Namespace
+# builds a new URIRef, and the converter makes a dozen triples a line.
+_V = SimpleNamespace(**{name: CPTKG[name] for name in (
+    "CareTeamMember",
+    "Claim",
+    "ClaimDiagnosis",
+    "ClaimItem",
+    "OtherClaimLine",
+    "SupportingInformation",
+    "bodySite",
+    "careTeam",
+    "careTeamSequence",
+    "category",
+    "diagnosis",
+    "diagnosisCode",
+    "diagnosisSequence",
+    "informationSequence",
+    "item",
+    "lineNumber",
+    "location",
+    "modifier",
+    "otherCode",
+    "otherLine",
+    "partOfLine",
+    "priorAuthorization",
+    "productOrService",
+    "provider",
+    "qualification",
+    "quantity",
+    "sequence",
+    "servicedDate",
+    "supportingInfo",
+    "unresolvedReference",
+    "value",
+)})
+
 # rdflib's Namespace attribute lookup costs microseconds a call; the converter uses these per triple.
 _TYPE = RDF.type
 _XSD_DATE = XSD.date
@@ -411,7 +476,7 @@ class Converter:
         self.iri = iri
         self.base = str(iri)
         self.references = references
-        self.out: list[Triple] = [(iri, _TYPE, CPTKG.Claim)]
+        self.out: list[Triple] = [(iri, _TYPE, _V.Claim)]
 
     def convert(self) -> list[Triple]:
         items = list(self.claim.item or [])
@@ -428,7 +493,7 @@ class Converter:
         for insurance in getattr(self.claim, "insurance", None) or []:
             for reference in getattr(insurance, "preAuthRef", None) or []:
                 if reference and str(reference).strip():
-                    self.out.append((self.iri, CPTKG.priorAuthorization, Literal(str(reference).strip())))
+                    self.out.append((self.iri, _V.priorAuthorization, Literal(str(reference).strip())))
         return self.out
 
     def _item(self, item: Any, billable: str | None) -> None:
@@ -462,35 +527,35 @@ class Converter:
         cancelled = _cancelled(line)
         if not codes or cancelled:
             node = URIRef(f"{self.base}/line/{number}")
-            out += [(self.iri, CPTKG.otherLine, node), (node, _TYPE, CPTKG.OtherClaimLine),
-                    (node, CPTKG.lineNumber, Literal(number))]
+            out += [(self.iri, _V.otherLine, node), (node, _TYPE, _V.OtherClaimLine),
+                    (node, _V.lineNumber, Literal(number))]
             if sequence is not None:
-                out.append((node, CPTKG.sequence, Literal(sequence)))
+                out.append((node, _V.sequence, Literal(sequence)))
             shown = [f"{c.system or ''}|{c.code}" for c in codings if c.code] or [str(line.productOrService.text or "")]
             if cancelled:
                 shown = [f"cancelled {s}" for s in shown]
-            out += [(node, CPTKG.otherCode, Literal(s)) for s in shown]
+            out += [(node, _V.otherCode, Literal(s)) for s in shown]
             return node
         node = URIRef(f"{self.base}/item/{number}")
-        out += [(self.iri, CPTKG.item, node), (node, _TYPE, CPTKG.ClaimItem),
-                (node, CPTKG.lineNumber, Literal(number))]
+        out += [(self.iri, _V.item, node), (node, _TYPE, _V.ClaimItem),
+                (node, _V.lineNumber, Literal(number))]
         if sequence is not None:
-            out.append((node, CPTKG.sequence, Literal(sequence)))
+            out.append((node, _V.sequence, Literal(sequence)))
         if parent is not None:
-            out.append((node, CPTKG.partOfLine, parent))
-        out += [(node, CPTKG.productOrService, c) for c in codes]
+            out.append((node, _V.partOfLine, parent))
+        out += [(node, _V.productOrService, c) for c in codes]
         for concept in line.modifier or []:
             for text in [c.code for c in _codings(concept) if c.code] or ([concept.text] if concept.text else []):
-                out.append((node, CPTKG.modifier, MOD[quote(str(text).strip().upper(), safe="")]))
+                out.append((node, _V.modifier, MOD[quote(str(text).strip().upper(), safe="")]))
         if inherited.date is not None:
-            out.append((node, CPTKG.servicedDate, Literal(inherited.date, datatype=_XSD_DATE)))
-        out += [(node, CPTKG.location, pos) for pos in inherited.location]
+            out.append((node, _V.servicedDate, Literal(inherited.date, datatype=_XSD_DATE)))
+        out += [(node, _V.location, pos) for pos in inherited.location]
         quantity = line.quantity.value if line.quantity is not None else None
-        out.append((node, CPTKG.quantity, _ONE if quantity is None else _integer(quantity)))
-        out += [(node, CPTKG.diagnosisSequence, v) for v in inherited.diagnoses]
-        out += [(node, CPTKG.careTeamSequence, v) for v in inherited.care_team]
-        out += [(node, CPTKG.informationSequence, v) for v in inherited.information]
-        out += [(node, CPTKG.bodySite, s) for s in inherited.body_sites]
+        out.append((node, _V.quantity, _ONE if quantity is None else _integer(quantity)))
+        out += [(node, _V.diagnosisSequence, v) for v in inherited.diagnoses]
+        out += [(node, _V.careTeamSequence, v) for v in inherited.care_team]
+        out += [(node, _V.informationSequence, v) for v in inherited.information]
+        out += [(node, _V.bodySite, s) for s in inherited.body_sites]
         return node
 
     @staticmethod
@@ -506,8 +571,8 @@ class Converter:
     def _diagnoses(self) -> None:
         for dx in self.claim.diagnosis or []:
             node = URIRef(f"{self.base}/diagnosis/{dx.sequence}")
-            self.out += [(self.iri, CPTKG.diagnosis, node), (node, _TYPE, CPTKG.ClaimDiagnosis),
-                         (node, CPTKG.sequence, Literal(int(dx.sequence)))]
+            self.out += [(self.iri, _V.diagnosis, node), (node, _TYPE, _V.ClaimDiagnosis),
+                         (node, _V.sequence, Literal(int(dx.sequence)))]
             what = f"diagnosis {dx.sequence}"
             if dx.diagnosisCodeableConcept is not None:
                 codings: list[Any] = _codings(dx.diagnosisCodeableConcept)
@@ -516,7 +581,7 @@ class Converter:
                 condition = self.references.resolve(reference)
                 if condition is None or condition.get("resourceType") != "Condition":
                     found = f" (a {condition.get('resourceType')}, not a Condition)" if condition else ""
-                    self.out.append((node, CPTKG.unresolvedReference, Literal(reference + found)))
+                    self.out.append((node, _V.unresolvedReference, Literal(reference + found)))
                     continue
                 codings = _raw_codings(condition.get("code"))
             else:
@@ -526,23 +591,23 @@ class Converter:
                 raise ClaimConversionError(
                     f"{what} is coded in WHO ICD-10 ({SYSTEM_WHO_ICD10}), which is not ICD-10-CM: "
                     f"give the ICD-10-CM code (system {SYSTEM_ICD10CM})")
-            self.out += [(node, CPTKG.diagnosisCode, _icd(c)) for c in codes]
+            self.out += [(node, _V.diagnosisCode, _icd(c)) for c in codes]
 
     def _care_team(self) -> None:
         for member in self.claim.careTeam or []:
             node = URIRef(f"{self.base}/careTeam/{member.sequence}")
-            self.out += [(self.iri, CPTKG.careTeam, node), (node, _TYPE, CPTKG.CareTeamMember),
-                         (node, CPTKG.sequence, Literal(int(member.sequence)))]
+            self.out += [(self.iri, _V.careTeam, node), (node, _TYPE, _V.CareTeamMember),
+                         (node, _V.sequence, Literal(int(member.sequence)))]
             provider = _reference_iri(member.provider)
             if provider is not None:
-                self.out.append((node, CPTKG.provider, provider))
+                self.out.append((node, _V.provider, provider))
             taxonomy = _in_system(_codings(member.qualification), SYSTEM_NUCC)
             reference = member.provider.reference if member.provider is not None else None
             if not taxonomy and reference:
                 # No qualification on the claim: the specialty of the Practitioner or PractitionerRole.
                 resource = self.references.resolve(reference)
                 if resource is None:
-                    self.out.append((node, CPTKG.unresolvedReference, Literal(reference)))
+                    self.out.append((node, _V.unresolvedReference, Literal(reference)))
                 elif resource.get("resourceType") == "Practitioner":
                     for q in resource.get("qualification") or []:
                         taxonomy += _in_system(_raw_codings(q.get("code") if isinstance(q, dict) else None),
@@ -550,7 +615,7 @@ class Converter:
                 elif resource.get("resourceType") == "PractitionerRole":
                     for concept in resource.get("specialty") or []:
                         taxonomy += _in_system(_raw_codings(concept), SYSTEM_NUCC)
-            self.out += [(node, CPTKG.qualification, _NUCC(c)) for c in taxonomy]
+            self.out += [(node, _V.qualification, _NUCC(c)) for c in taxonomy]
 
     def _supporting_info(self) -> None:
         for info in self.claim.supportingInfo or []:
@@ -558,17 +623,17 @@ class Converter:
             if not categories or _cancelled(info):
                 continue  # other categories are FHIR's business, not documentation elements
             node = URIRef(f"{self.base}/supportingInfo/{info.sequence}")
-            self.out += [(self.iri, CPTKG.supportingInfo, node), (node, _TYPE, CPTKG.SupportingInformation),
-                         (node, CPTKG.sequence, Literal(int(info.sequence)))]
-            self.out += [(node, CPTKG.category, DOCEL[quote(c, safe="")]) for c in categories]
+            self.out += [(self.iri, _V.supportingInfo, node), (node, _TYPE, _V.SupportingInformation),
+                         (node, _V.sequence, Literal(int(info.sequence)))]
+            self.out += [(node, _V.category, DOCEL[quote(c, safe="")]) for c in categories]
             if info.valueString:
-                self.out.append((node, CPTKG.value, Literal(info.valueString)))
+                self.out.append((node, _V.value, Literal(info.valueString)))
             reference = _reference_iri(info.valueReference)
             if reference is not None:
-                self.out.append((node, CPTKG.value, reference))
+                self.out.append((node, _V.value, reference))
             for coding in _codings(info.code):
                 if coding.code:
-                    self.out.append((node, CPTKG.value, Literal(f"{coding.system or ''}|{coding.code}")))
+                    self.out.append((node, _V.value, Literal(f"{coding.system or ''}|{coding.code}")))
 
 
 def _reference_iri(reference: Any) -> URIRef | Literal | None:

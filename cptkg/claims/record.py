@@ -82,5 +82,5 @@ class ClaimRecord:
 def diagnosis_codes(triples: Iterable[Triple]) -> Iterator[URIRef]:
     coded = CPTKG.diagnosisCode  # once: a Namespace attribute builds a new URIRef each time
     for _s, p, o in triples:
-        if p == coded and isinstance(o, URIRef):
+        if str.__eq__(p, coded) and isinstance(o, URIRef):
             yield o

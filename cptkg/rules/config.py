@@ -15,6 +15,7 @@ an unknown key, section or rule is exit 2 naming it, never silently ignored.
     batch-size = 500
     engine = "oxigraph"       # or pyshacl
     input-format = "fhir"     # as --input-format
+    fhir-strict = false       # as --fhir-strict
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ def load(explicit: str | None = None, cwd: Path | None = None) -> Config:
     validate = data.get("validate", {})
     if not isinstance(validate, dict):
         raise InputError(f"{path}: [validate] must be a table")
-    _check_keys(validate, {"format", "fail-on", "batch-size", "engine", "input-format"}, "[validate]", path)
+    _check_keys(validate, {"format", "fail-on", "batch-size", "engine", "input-format", "fhir-strict"}, "[validate]",
+                path)
     # The allowed values are the ones the code has: the writers, the engines, the input forms.
     from cptkg.claims.files import FORMS
     from cptkg.report.writers import WRITERS
@@ -94,5 +96,7 @@ def load(explicit: str | None = None, cwd: Path | None = None) -> Config:
             raise InputError(f"{path}: [validate] {key} = {validate[key]!r}: use one of {', '.join(allowed)}")
     if "batch-size" in validate and (not isinstance(validate["batch-size"], int) or validate["batch-size"] < 1):
         raise InputError(f"{path}: [validate] batch-size must be a whole number of at least 1")
+    if "fhir-strict" in validate and not isinstance(validate["fhir-strict"], bool):
+        raise InputError(f"{path}: [validate] fhir-strict must be true or false")
     config.validate = dict(validate)
     return config

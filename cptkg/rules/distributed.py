@@ -40,6 +40,7 @@ class Partition:
     ndjson: bool
     first_line: int = 1
     form: str | None = None
+    fhir_strict: bool = False  # read FHIR with fhir.resources (--fhir-strict), as the driver does
 
 
 def partitions(paths: Iterable[str | Path], lines_per_partition: int = 1000,
@@ -109,9 +110,10 @@ def validate_partition(partition: Partition, batch_size: int = 500, rules: Any =
 
 
 def _validate_partition(partition: Partition, batch_size: int, rules: Any = None) -> list[dict[str, Any]]:
-    from cptkg.claims import read_bytes
+    from cptkg.claims import fhir, read_bytes
     from cptkg.claims.fhir import read_ndjson
 
+    fhir.use_strict(partition.fhir_strict)
     # The same readers as without a cluster, on the bytes the driver sent: names come from the
     # input's path and position, never from anything local to the worker.
     if partition.ndjson:
@@ -144,7 +146,13 @@ def run(paths: Iterable[str | Path], client: Any, *, lines_per_partition: int = 
     limit = workers * in_flight_per_worker
     pending: deque[Any] = deque()
     position = 0
-    source = partitions(paths, lines_per_partition, form)
+    from dataclasses import replace
+
+    from cptkg.claims import fhir
+
+    strict = fhir.strict()
+    source = (replace(part, fhir_strict=strict) if strict else part
+              for part in partitions(paths, lines_per_partition, form))
 
     def submit(part: Partition) -> None:
         # pure=False: a partition re-sent is a new task; key by index so retries stay one task.

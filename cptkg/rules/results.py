@@ -57,15 +57,18 @@ def by_claim(records: list[ClaimRecord], raw: list[RawResult]) -> dict[int, list
     for record in records:
         owner[record.iri] = record.position
         for s, p, o in record.triples:
-            if p in _CHILD_PROPERTIES and s == record.iri:
+            # Predicates compared as text (str.__eq__, in C): rdflib's own __eq__ and __hash__ run
+            # in Python, and this loop sees every triple of the batch.
+            if str.__eq__(p, _SEQUENCE):
+                if isinstance(o, Literal):
+                    sequence[s] = str(o)
+            elif str.__eq__(p, _LINE_NUMBER):
+                number[s] = str(o)
+            elif str.__eq__(p, _PRODUCT):
+                code_of[s] = o
+            elif p in _CHILD_PROPERTIES and s == record.iri:
                 owner[o] = record.position
                 kind[o] = p
-            elif p == _SEQUENCE and isinstance(o, Literal):
-                sequence[s] = str(o)
-            elif p == _LINE_NUMBER:
-                number[s] = str(o)
-            elif p == _PRODUCT:
-                code_of[s] = o
     out: dict[int, list[Result]] = {r.position: [] for r in records}
     for found in raw:
         position = owner.get(found.focus)

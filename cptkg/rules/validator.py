@@ -77,18 +77,18 @@ def edition_triples(record: ClaimRecord) -> list[tuple[Any, Any, Any]]:
     # Looked up once: each attribute access on an rdflib Namespace builds a new URIRef.
     served, pointed, diagnosis, sequence = CPTKG.servicedDate, CPTKG.diagnosisSequence, CPTKG.diagnosis, CPTKG.sequence
     for s, p, o in record.triples:
-        if p == served:
+        if str.__eq__(p, served):  # in C: rdflib's __eq__ runs in Python
             try:
                 line_dates.setdefault(s, set()).add(date.fromisoformat(str(o)))
             except ValueError:
                 continue  # a bad date is ItemHasOneDate's to report
-        elif p == pointed:
+        elif str.__eq__(p, pointed):
             pointers.setdefault(s, set()).add(int(o))
-        elif p == diagnosis:
+        elif str.__eq__(p, diagnosis):
             diagnoses.append(o)
     diagnosis_nodes = set(diagnoses)
     for s, p, o in record.triples:
-        if p == sequence and s in diagnosis_nodes:
+        if str.__eq__(p, sequence) and s in diagnosis_nodes:
             sequences[int(o)] = s
     days_of: dict[Any, set[date]] = {dx: set() for dx in diagnoses}
     for line, days in line_dates.items():
@@ -115,7 +115,7 @@ def not_applicable_reason(record: ClaimRecord, watched: frozenset[Any]) -> str |
     if record.not_applicable is not None:
         return record.not_applicable
     coded = CPTKG.productOrService
-    if any(o in watched for _s, p, o in record.triples if p == coded):
+    if any(o in watched for _s, p, o in record.triples if str.__eq__(p, coded)):
         return None
     # Only for a claim set apart: its codes, as the reason names them.
     codes = sorted({results.display(o) for _s, p, o in record.triples if p == CPTKG.productOrService})
@@ -264,7 +264,8 @@ class Validator:
         # (edition_triples): reading every loaded edition's table cost a quarter second each.
         codes = set(diagnosis_codes(added))
         edition_links = (CPTKG.judgedByEdition, CPTKG.consultedEdition)
-        wanted = {str(o).rsplit("/", 1)[-1] for _s, p, o in added if p in edition_links}
+        wanted = {str(o).rsplit("/", 1)[-1] for _s, p, o in added
+                  if str.__eq__(p, edition_links[0]) or str.__eq__(p, edition_links[1])}
         pairs = {(code, edition) for code in codes for edition in wanted}
         new_pairs = pairs - self._enriched
         self._enriched |= new_pairs
@@ -272,7 +273,7 @@ class Validator:
         fresh_editions = {edition for _code, edition in new_pairs}
         # The CMS NCCI edits (user-imported) that name the procedure codes seen for the first time.
         coded = CPTKG.productOrService
-        procedures = {results.display(o) for _s, p, o in added if p == coded}
+        procedures = {results.display(o) for _s, p, o in added if str.__eq__(p, coded)}
         new_procedures = procedures - self._procedures_seen
         self._procedures_seen |= new_procedures
         edits = ncci.facts_for(new_procedures) if new_procedures else []

@@ -1,0 +1,246 @@
+"""The two FHIR readers held to each other: the direct reader (default) and fhir.resources
+(`--fhir-strict`) make identical claim graphs, and the same verdicts, on every example, every
+fixture and the claims hypothesis generates; on a claim broken in an element cptkg reads, both
+refuse it; fhir.resources alone refuses what cptkg does not read."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cptkg.claims import fhir
+from cptkg.claims.files import read_paths
+from tests.conftest import ROOT, run_cli
+from tests.strategies import JUNK, claim_batches, fhir_claims
+
+CPT = "http://www.ama-assn.org/go/cpt"
+FHIR_FILES = sorted((ROOT / "examples" / "claims").glob("*.json")) + sorted(
+    p for p in (ROOT / "examples" / "inputs").iterdir() if p.suffix in (".json", ".ndjson"))
+
+
+@contextlib.contextmanager
+def reader(strict: bool) -> Iterator[None]:
+    before = fhir.strict()
+    fhir.use_strict(strict)
+    try:
+        yield
+    finally:
+        fhir.use_strict(before)
+
+
+def _shape(records: list[Any]) -> list[tuple[Any, ...]]:
+    """What a reader made of an input: each claim's name, place, graph (as sorted N-Triples) and
+    whether it could be read (the reasons' words differ between the readers; that one is refused
+    does not)."""
+    return [(r.claim_id, r.where, r.iri, sorted(" ".join(t.n3() for t in triple) for triple in r.triples),
+             r.error is None, r.not_applicable) for r in records]
+
+
+def both(resource: dict[str, Any]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    out = []
+    for strict in (False, True):
+        with reader(strict):
+            out.append(_shape(list(fhir.records_from_resource(copy.deepcopy(resource), "claims.json"))))
+    return out[0], out[1]
+
+
+@pytest.mark.parametrize("path", FHIR_FILES, ids=lambda p: p.name)
+def test_same_claim_graphs_on_examples_and_fixtures(path: Path) -> None:
+    shapes = []
+    for strict in (False, True):
+        with reader(strict):
+            shapes.append(_shape(list(read_paths([path]))))
+    assert shapes[0] == shapes[1]
+    assert shapes[0], path
+
+
+def test_same_results_end_to_end() -> None:
+    """The command line's JSON report, with and without --fhir-strict, on every FHIR input."""
+    runs = [run_cli("validate", *map(str, FHIR_FILES), "--format", "json", *flag) for flag in ([], ["--fhir-strict"])]
+    assert runs[0].returncode == runs[1].returncode == 1, runs[0].stderr
+    assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout)
+
+
+# Claims as hypothesis writes them, widened with what the examples' generator never writes:
+# detail and sub-detail lines, periods, modifiers, billable periods, references, EOBs.
+@st.composite
+def widened_claims(draw: Any) -> dict[str, Any]:
+    claim = draw(fhir_claims())
+    for item in claim["item"]:
+        if draw(st.booleans()) and "servicedDate" in item:
+            day = item.pop("servicedDate")
+            item["servicedPeriod"] = draw(st.sampled_from([{"start": day}, {"end": day + "T10:00:00-05:00"},
+                                                            {"start": day + "T23:30:00+14:00"}]))
+        if draw(st.booleans()):
+            item["modifier"] = [{"coding": [{"code": m}]} for m in draw(st.lists(
+                st.sampled_from(["51", "59", "RT", "LT", "XS", "F1", "xs"]), max_size=2, unique=True))]
+        if draw(st.booleans()):
+            details = []
+            for n in range(1, draw(st.integers(1, 2)) + 1):
+                code = draw(st.sampled_from(["20701", "20702", "27301"]))
+                coded = {"coding": [{"system": CPT, "code": code}]}
+                detail: dict[str, Any] = {"sequence": n, "productOrService": coded,
+                                          "quantity": {"value": draw(st.sampled_from([1, 2, 1.0, 2.5]))}}
+                if draw(st.booleans()):
+                    detail["subDetail"] = [{"sequence": 1, "productOrService": {"text": "supply"}}]
+                details.append(detail)
+            item["detail"] = details
+    if draw(st.booleans()):
+        claim["billablePeriod"] = {"start": "2025-03-04", "end": "2025-03-06"}
+    if draw(st.booleans()):
+        reference = draw(st.sampled_from(["#dx", "Condition/none"]))
+        sequence = len(claim["diagnosis"]) + 1
+        claim["diagnosis"].append({"sequence": sequence, "diagnosisReference": {"reference": reference}})
+        claim["contained"] = [{"resourceType": "Condition", "id": "dx", "subject": {"reference": "Patient/p"},
+                               "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                                    "code": "T85.738A"}]}}]
+    if draw(st.booleans()):
+        claim["insurance"][0]["preAuthRef"] = ["PA-1"]
+    return claim
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(claim=widened_claims())
+def test_same_claim_graphs_on_generated_claims(claim: dict[str, Any]) -> None:
+    direct, strict = both(claim)
+    assert direct == strict
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(claims=claim_batches())
+def test_same_claim_graphs_in_bundles(claims: list[dict[str, Any]]) -> None:
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"fullUrl": f"urn:uuid:{i}", "resource": c} for i, c in enumerate(claims)]}
+    direct, strict = both(bundle)
+    assert direct == strict
+
+
+# The elements cptkg reads, by name: breaking one of these must make both readers refuse the claim
+# (or both read it the same way, where the junk is still a valid value).
+READ = {"item", "sequence", "servicedDate", "productOrService", "coding", "code", "system", "quantity", "value",
+        "diagnosis", "diagnosisCodeableConcept", "careTeam", "provider", "reference", "qualification",
+        "supportingInfo", "category", "valueString", "locationCodeableConcept", "bodySite", "diagnosisSequence",
+        "careTeamSequence", "text"}
+
+
+def _read_paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    out = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k in READ:
+                out.append((*prefix, k))
+                out += _read_paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out.append((*prefix, i))
+            out += _read_paths(v, (*prefix, i))
+    return out
+
+
+@st.composite
+def broken_where_read(draw: Any) -> tuple[dict[str, Any], tuple]:
+    claim = copy.deepcopy(draw(fhir_claims()))
+    # Below the claim, cptkg reads its lines, diagnoses, care team and supporting information.
+    paths = [p for p in _read_paths(claim) if p[0] in ("item", "diagnosis", "careTeam", "supportingInfo")]
+    path = draw(st.sampled_from(paths))
+    parent: Any = claim
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = draw(JUNK)
+    return claim, path
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=broken_where_read())
+def test_a_claim_broken_where_cptkg_reads(case: tuple[dict[str, Any], tuple]) -> None:
+    """Read alike by both, or refused by both, or refused by one for a reason that is its own:
+    fhir.resources refuses elements cptkg does not read (an unknown key inside a coding); the direct
+    reader refuses values that FHIR's JSON types refuse and fhir.resources coerces (true as 1, a
+    number as a date, a code with a tab), and names the very element that was broken."""
+    claim, path = case
+    direct, strict = both(claim)
+    if direct[0][4] and strict[0][4]:
+        assert direct == strict
+        return
+    if direct[0][4] == strict[0][4]:
+        return  # both refuse
+    errors = []
+    for strict_reader in (False, True):
+        with reader(strict_reader):
+            [record] = fhir.records_from_resource(copy.deepcopy(claim), "c.json")
+        errors.append(record.error or "")
+    if direct[0][4]:
+        assert "Extra inputs are not permitted" in errors[1], errors[1]
+    else:
+        assert ".".join(map(str, path)) in errors[0], (path, errors[0])
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    (lambda c: c["item"][0].update(servicedDate="2025-02-30"), "servicedDate"),
+    (lambda c: c["item"][0].update(sequence=0), "sequence"),
+    (lambda c: c["item"][0].update(quantity={"value": "two"}), "quantity.value"),
+    (lambda c: c["item"][0].update(servicedPeriod={"start": "2025-03-04"}), "serviced[x]"),
+    (lambda c: c["item"][0]["productOrService"]["coding"][0].update(code=" 20701"), "code"),
+    (lambda c: c["item"][0].pop("productOrService"), "productOrService"),
+    (lambda c: c["diagnosis"][0].update(sequence=True), "diagnosis.0.sequence"),
+])
+def test_the_direct_reader_names_what_is_wrong(change: Any, says: str) -> None:
+    claim = json.loads((ROOT / "examples" / "claims" / "addon-requires-primary_PASS.json").read_text(encoding="utf-8"))
+    change(claim)
+    with reader(False):
+        [record] = fhir.records_from_resource(claim, "c.json")
+    assert record.error is not None and "not a valid FHIR R4 Claim" in record.error and says in record.error
+
+
+def test_only_the_strict_reader_refuses_what_cptkg_does_not_read() -> None:
+    claim = json.loads((ROOT / "examples" / "claims" / "addon-requires-primary_PASS.json").read_text(encoding="utf-8"))
+    claim.pop("patient")
+    claim["unknownElement"] = 1
+    direct, strict = both(claim)
+    assert direct[0][4] is True and strict[0][4] is False
+    with reader(True):
+        [record] = fhir.records_from_resource(claim, "c.json")
+    assert "patient" in (record.error or "") or "unknownElement" in (record.error or "")
+
+
+def _without_patient(tmp_path: Path) -> Path:
+    claim = json.loads((ROOT / "examples" / "claims" / "addon-requires-primary_PASS.json").read_text(encoding="utf-8"))
+    claim.pop("patient")
+    path = tmp_path / "no-patient.json"
+    path.write_text(json.dumps(claim), encoding="utf-8")
+    return path
+
+
+def test_fhir_strict_from_the_flag_and_the_configuration(tmp_path: Path) -> None:
+    path = _without_patient(tmp_path)
+    assert run_cli("validate", str(path)).returncode == 0  # cptkg reads no patient
+    strict = run_cli("validate", str(path), "--fhir-strict")
+    assert strict.returncode == 2 and "patient" in strict.stderr and strict.stderr.count("\n") == 1
+    config = tmp_path / "cptkg.toml"
+    config.write_text("[validate]\nfhir-strict = true\n", encoding="utf-8")
+    assert run_cli("validate", str(path), "--config", str(config)).returncode == 2
+    config.write_text("[validate]\nfhir-strict = \"yes\"\n", encoding="utf-8")
+    wrong = run_cli("validate", str(path), "--config", str(config))
+    assert wrong.returncode == 2 and "fhir-strict must be true or false" in wrong.stderr
+
+
+def test_a_dask_partition_reads_as_the_driver_does(tmp_path: Path) -> None:
+    """Workers take the reader from the partition (the driver's --fhir-strict), not their own."""
+    from cptkg.rules.distributed import Partition, validate_partition
+
+    data = _without_patient(tmp_path).read_bytes()
+    verdicts = []
+    with reader(False):  # this process plays the worker, whose setting the partition changes
+        for strict in (False, True):
+            part = Partition(0, "no-patient.json", data, False, form="fhir", fhir_strict=strict)
+            [report] = validate_partition(part)
+            verdicts.append([r["rule"] for r in report["results"]])
+    assert verdicts == [[], ["Unreadable"]]
