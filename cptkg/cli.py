@@ -138,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a SPARQL query running longer is stopped with 504 (default 10)")
     sv.add_argument("--validators", type=int, default=1, metavar="N",
                     help="validations run at once, each with its own compiled rules (default 1)")
+    sv.add_argument("--fhir-strict", action="store_true", default=None,
+                    help="read FHIR claims with fhir.resources (as validate --fhir-strict)")
 
     icd = sub.add_parser("icd10cm", help="the ICD-10-CM editions diagnoses are judged by: add one from a CDC file")
     icd_sub = icd.add_subparsers(dest="icd10cm_command", metavar="ACTION", parser_class=_Parser, required=True)
@@ -592,6 +594,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from cptkg import serve
 
     config, spec = _rule_spec(args)
+    from cptkg.claims import fhir
+
+    fhir.use_strict(args.fhir_strict if args.fhir_strict is not None else config.validate.get("fhir-strict", False))
     settings = serve.Settings(rules=None if spec.is_default else spec, max_body_bytes=int(args.max_body * (1 << 20)),
                               request_timeout=args.request_timeout, query_timeout=args.query_timeout,
                               validators=args.validators,
