@@ -379,3 +379,27 @@ def test_a_validation_over_the_time_limit_is_504(tmp_path: Path) -> None:
                                 {"Content-Type": "application/x-ndjson"})
         assert status == 504 and json.loads(body)["issue"][0]["code"] == "timeout"
         assert call(base, "/metadata")[0] == 200
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_a_failure_inside_is_500_without_its_trace(monkeypatch: pytest.MonkeyPatch,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """A bug (here: the validator raising) answers 500 with an OperationOutcome that says only
+    that the server failed; the trace goes to the server's log, not to the client."""
+    from starlette.testclient import TestClient
+
+    from cptkg.serve import app as service_app
+
+    def broken(self: Any, data: bytes, form: str | None, want: str) -> tuple[str, int]:
+        raise RuntimeError("internal detail /srv/secret/path")
+
+    monkeypatch.setattr(service_app.Service, "validate", broken)
+    body = (EXAMPLES / "addon-modifier-51_XFAIL.json").read_bytes()
+    with TestClient(service_app.create_app(), raise_server_exceptions=False) as client:
+        answer = client.post("/Claim/$validate", content=body, headers={"Content-Type": "application/fhir+json"})
+        assert client.get("/metadata").status_code == 200  # and the service goes on
+    assert answer.status_code == 500
+    outcome = answer.json()
+    assert outcome["issue"][0]["code"] == "exception"
+    assert "secret" not in answer.text and "Traceback" not in answer.text and "RuntimeError" not in answer.text
+    assert any("internal detail" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
