@@ -11,7 +11,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, SKOS, XSD
 
 from cptkg.claims import ClaimRecord
-from cptkg.kg import icd10cm as icd
+from cptkg.kg import editions
 from cptkg.kg.namespaces import CPTKG, ICD10CM
 
 PROCEDURE = re.compile(r"^https://w3id\.org/cptkg/(cpt/[0-9]{4}[0-9FTUM]|hcpcs/[A-V][0-9]{4})$")
@@ -42,12 +42,17 @@ class Facts:
         self.intrathecal = set(graph.subjects(RDF.type, CPTKG.IntrathecalInfusionCode))
         self.pump_families = set(graph.subjects(CPTKG.signalsPumpContext, Literal(True)))
         self.once_per_site = set(graph.subjects(CPTKG.reportedOncePerAnatomicSite, Literal(True)))
+        # ICD-10-CM from the newest loaded edition (the examples' dates are in it).
+        self.icd = editions.table(editions.editions()[-1].id)
 
     def up(self, node: Any) -> set[Any]:
         """The node and everything above it (graph hierarchy, and ICD-10-CM from the tree)."""
         seen = {node}
         if str(node).startswith(str(ICD10CM)):
-            seen |= {ICD10CM[c] for c, _, _ in icd.facts(str(node)[len(str(ICD10CM)):])}
+            code: str | None = str(node)[len(str(ICD10CM)):]
+            while code is not None and code in self.icd:
+                seen.add(ICD10CM[code])
+                code = self.icd[code].parent
         frontier = list(seen)
         while frontier:
             for parent in self.broader.get(frontier.pop(), ()):
@@ -168,7 +173,8 @@ def check(record: ClaimRecord, facts: Facts) -> set[tuple[str, str, str]]:
             hit("DiagnosisHasOneCode", dx, None)
         for code in codes:
             text = str(code)[len(str(ICD10CM)):]
-            if not (str(code).startswith(str(ICD10CM)) and icd.is_billable(text)):
+            found = facts.icd.get(text)
+            if not (str(code).startswith(str(ICD10CM)) and found is not None and found.billable):
                 hit("DiagnosisCodeValid", dx, code)
     return out
 

@@ -21,15 +21,20 @@ MAX_PREFIXES = 1000
 
 
 def json_depth_ok(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return False
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
+    """Whether no value is nested deeper than ``limit`` (the document itself at depth 1). Walks the
+    containers level by level; scalars are never stacked (a claim has hundreds of them)."""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 1
+    while level:
+        if depth == limit:
+            # Anything inside a container at the limit is one level too deep.
+            return not any(level_item for level_item in level)
+        below: list[Any] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            below.extend(child for child in children if isinstance(child, dict | list))
+        level = below
+        depth += 1
     return True
 
 
