@@ -45,6 +45,26 @@ def from_ox(term: Any) -> Any:
     return Literal(term.value, datatype=URIRef(term.datatype.value))
 
 
+# A message's placeholders, {?name} or {$name}, as pySHACL substitutes them.
+_PLACEHOLDER = re.compile(r"\{[?$](\w+)\}")
+
+
+def _fill_messages(templates: Iterable[str], bound: dict[str, Any]) -> list[str]:
+    """Each {?name} of the messages, in one pass: a bound name's text (worked out once), an unbound
+    one left as written."""
+    texts: dict[str, str] = {}
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in bound:
+            return match.group(0)
+        if name not in texts:
+            texts[name] = _message_text(bound[name])
+        return texts[name]
+
+    return [_PLACEHOLDER.sub(fill, template) for template in templates]
+
+
 def _message_text(term: Any) -> str:
     # pySHACL substitutes str() of the rdflib term; Oxigraph terms print differently.
     return str(from_ox(term)) if not isinstance(term, str) else term
@@ -118,10 +138,9 @@ class BatchEngine:
                 seen.add(key)
                 if value is None and check.path is None:
                     value = focus  # pySHACL: a node shape's result names the focus as its value
-            for template in check.messages or ("",):
-                message = template
-                if check.sparql_based:
-                    for name, term in bound.items():
-                        message = re.sub("{[?$]" + re.escape(name) + "}", _message_text(term).replace("\\", "\\\\"),
-                                         message)
+            if check.sparql_based:
+                messages = _fill_messages(check.messages or ("",), bound)
+            else:
+                messages = list(check.messages or ("",))
+            for message in messages:
                 yield RawResult(check.shape, check.severity, focus, path, value, message)
