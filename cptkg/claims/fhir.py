@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, BinaryIO
 from urllib.parse import quote
@@ -416,9 +417,9 @@ def _integer(value: Any) -> Literal:
     if isinstance(value, Decimal) and not value.is_finite():
         raise ClaimConversionError(f"quantity {value} is not a number")
     if isinstance(value, Decimal | float) and value == int(value):
-        return Literal(int(value))
+        return _literal(int(value))
     if isinstance(value, int):
-        return Literal(value)
+        return _literal(value)
     return Literal(Decimal(str(value)))
 
 
@@ -469,6 +470,10 @@ _V = SimpleNamespace(**{name: CPTKG[name] for name in (
 _TYPE = RDF.type
 _XSD_DATE = XSD.date
 _ONE = Literal(1)
+# Literals a claim repeats (sequence numbers, line numbers, dates), made once: rdflib builds each
+# Literal in Python, a tenth of reading. typed=True keeps 1 and True apart.
+_literal = lru_cache(maxsize=1 << 16, typed=True)(Literal)
+_date_literal = lru_cache(maxsize=1 << 14)(lambda day: Literal(day, datatype=_XSD_DATE))
 
 
 @dataclass
@@ -543,9 +548,9 @@ class Converter:
         if not codes or cancelled:
             node = URIRef(f"{self.base}/line/{number}")
             out += [(self.iri, _V.otherLine, node), (node, _TYPE, _V.OtherClaimLine),
-                    (node, _V.lineNumber, Literal(number))]
+                    (node, _V.lineNumber, _literal(number))]
             if sequence is not None:
-                out.append((node, _V.sequence, Literal(sequence)))
+                out.append((node, _V.sequence, _literal(sequence)))
             shown = [f"{c.system or ''}|{c.code}" for c in codings if c.code] or [str(line.productOrService.text or "")]
             if cancelled:
                 shown = [f"cancelled {s}" for s in shown]
@@ -553,9 +558,9 @@ class Converter:
             return node
         node = URIRef(f"{self.base}/item/{number}")
         out += [(self.iri, _V.item, node), (node, _TYPE, _V.ClaimItem),
-                (node, _V.lineNumber, Literal(number))]
+                (node, _V.lineNumber, _literal(number))]
         if sequence is not None:
-            out.append((node, _V.sequence, Literal(sequence)))
+            out.append((node, _V.sequence, _literal(sequence)))
         if parent is not None:
             out.append((node, _V.partOfLine, parent))
         out += [(node, _V.productOrService, c) for c in codes]
@@ -563,7 +568,7 @@ class Converter:
             for text in [c.code for c in _codings(concept) if c.code] or ([concept.text] if concept.text else []):
                 out.append((node, _V.modifier, MOD[quote(str(text).strip().upper(), safe="")]))
         if inherited.date is not None:
-            out.append((node, _V.servicedDate, Literal(inherited.date, datatype=_XSD_DATE)))
+            out.append((node, _V.servicedDate, _date_literal(inherited.date)))
         out += [(node, _V.location, pos) for pos in inherited.location]
         quantity = line.quantity.value if line.quantity is not None else None
         out.append((node, _V.quantity, _ONE if quantity is None else _integer(quantity)))
@@ -580,14 +585,14 @@ class Converter:
         for value in values or []:
             if value is None:
                 raise ClaimConversionError(f"{what} has an empty entry: give sequence numbers")
-            out.append(Literal(int(value)))
+            out.append(_literal(int(value)))
         return out
 
     def _diagnoses(self) -> None:
         for dx in self.claim.diagnosis or []:
             node = URIRef(f"{self.base}/diagnosis/{dx.sequence}")
             self.out += [(self.iri, _V.diagnosis, node), (node, _TYPE, _V.ClaimDiagnosis),
-                         (node, _V.sequence, Literal(int(dx.sequence)))]
+                         (node, _V.sequence, _literal(int(dx.sequence)))]
             what = f"diagnosis {dx.sequence}"
             if dx.diagnosisCodeableConcept is not None:
                 codings: list[Any] = _codings(dx.diagnosisCodeableConcept)
@@ -612,7 +617,7 @@ class Converter:
         for member in self.claim.careTeam or []:
             node = URIRef(f"{self.base}/careTeam/{member.sequence}")
             self.out += [(self.iri, _V.careTeam, node), (node, _TYPE, _V.CareTeamMember),
-                         (node, _V.sequence, Literal(int(member.sequence)))]
+                         (node, _V.sequence, _literal(int(member.sequence)))]
             provider = _reference_iri(member.provider)
             if provider is not None:
                 self.out.append((node, _V.provider, provider))
@@ -639,7 +644,7 @@ class Converter:
                 continue  # other categories are FHIR's business, not documentation elements
             node = URIRef(f"{self.base}/supportingInfo/{info.sequence}")
             self.out += [(self.iri, _V.supportingInfo, node), (node, _TYPE, _V.SupportingInformation),
-                         (node, _V.sequence, Literal(int(info.sequence)))]
+                         (node, _V.sequence, _literal(int(info.sequence)))]
             self.out += [(node, _V.category, DOCEL[quote(c, safe="")]) for c in categories]
             if info.valueString:
                 self.out.append((node, _V.value, Literal(info.valueString)))
