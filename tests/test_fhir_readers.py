@@ -244,3 +244,22 @@ def test_a_dask_partition_reads_as_the_driver_does(tmp_path: Path) -> None:
             [report] = validate_partition(part)
             verdicts.append([r["rule"] for r in report["results"]])
     assert verdicts == [[], ["Unreadable"]]
+
+
+def test_a_modifier_extension_spelled_with_escapes_is_still_found(tmp_path: Path) -> None:
+    """Reading skips the search for modifierExtension when the text never names one; a key spelled
+    with a \\u escape must not slip past that."""
+    claim = json.loads((ROOT / "examples" / "claims" / "addon-requires-primary_PASS.json").read_text(encoding="utf-8"))
+    claim["item"][0]["modifierExtension"] = [{"url": "http://example.org/void", "valueBoolean": True}]
+    text = json.dumps(claim).replace('"modifierExtension"', '"modifier\\u0045xtension"')
+    assert "modifierExtension" not in text
+    for name, body in (("one.json", text), ("many.ndjson", text + "\n" + text + "\n")):
+        path = tmp_path / name
+        path.write_text(body, encoding="utf-8")
+        done = run_cli("validate", str(path), "--format", "json")
+        if name == "one.json":  # the only claim, unreadable: exit 2 and one line
+            assert done.returncode == 2 and "http://example.org/void" in done.stderr
+        else:
+            claims_out = json.loads(done.stdout)["claims"]
+            assert [c["verdict"] for c in claims_out] == ["unreadable", "unreadable"]
+            assert "http://example.org/void" in claims_out[0]["results"][0]["message"]

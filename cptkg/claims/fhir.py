@@ -126,7 +126,7 @@ def read_json_text(text: str, source: str, where: str = "") -> Iterator[ClaimRec
             return
         yield from claims_from_graph(graph, source)
         return
-    yield from records_from_resource(data, source, where)
+    yield from records_from_resource(data, source, where, _may_hold_modifier_extension(text))
 
 
 def bounded_lines(handle: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
@@ -173,24 +173,26 @@ def _ndjson_line(line: bytes, source: str, where: str) -> Iterator[ClaimRecord]:
     except InputError as err:
         yield ClaimRecord(f"{source} {where}", source, where, error=str(err))
         return
-    yield from records_from_resource(data, source, where)
+    yield from records_from_resource(data, source, where, _may_hold_modifier_extension(text))
 
 
-def records_from_resource(data: Any, source: str, where: str = "") -> Iterator[ClaimRecord]:
+def records_from_resource(data: Any, source: str, where: str = "",
+                          modifier_extensions: bool = True) -> Iterator[ClaimRecord]:
+    """The claims of one parsed resource; ``modifier_extensions`` False when its text holds none."""
     if not isinstance(data, dict):
         yield _unreadable(source, where, f"a JSON {type(data).__name__}, not a FHIR resource")
         return
     kind = data.get("resourceType")
     if kind in CLAIM_KINDS:
-        yield claim_record(data, source, where, {})
+        yield claim_record(data, source, where, {}, modifier_extensions)
     elif kind == "Bundle":
-        yield from _bundle(data, source, where)
+        yield from _bundle(data, source, where, modifier_extensions)
     else:
         yield _unreadable(source, where, f"a {kind or 'JSON object without resourceType'}, not a FHIR "
                           "Claim, ExplanationOfBenefit or a Bundle holding them")
 
 
-def _bundle(data: dict[str, Any], source: str, where: str) -> Iterator[ClaimRecord]:
+def _bundle(data: dict[str, Any], source: str, where: str, modifier_extensions: bool = True) -> Iterator[ClaimRecord]:
     entries = data.get("entry") or []
     if not isinstance(entries, list) or not entries:
         yield _unreadable(source, where, "a Bundle with no entries")
@@ -217,11 +219,11 @@ def _bundle(data: dict[str, Any], source: str, where: str) -> Iterator[ClaimReco
         yield _unreadable(source, where, f"a Bundle with no Claim or ExplanationOfBenefit (it holds {held})")
         return
     for number, resource in claims:
-        yield claim_record(resource, source, _at(where, f"entry[{number}]"), index)
+        yield claim_record(resource, source, _at(where, f"entry[{number}]"), index, modifier_extensions)
 
 
 def claim_record(resource: dict[str, Any], source: str, where: str,
-                 bundle: dict[str, dict[str, Any]]) -> ClaimRecord:
+                 bundle: dict[str, dict[str, Any]], modifier_extensions: bool = True) -> ClaimRecord:
     kind = str(resource.get("resourceType"))
     claim_id = resource.get("id") if isinstance(resource.get("id"), str) else None
     iri = claim_iri(source, where, claim_id)
@@ -243,7 +245,8 @@ def claim_record(resource: dict[str, Any], source: str, where: str,
         return _unreadable(source, where, f"not a valid FHIR R4 {kind}: {_pydantic_reason(err)}", claim_id, iri)
     shown = claim_id or (f"{source} {where}" if where else source)
     record = ClaimRecord(shown, source, where, iri=iri)
-    unknown = _unknown_modifier_extension(resource, kind) if _has_modifier_extension(resource) else None
+    unknown = (_unknown_modifier_extension(resource, kind)
+               if modifier_extensions and _has_modifier_extension(resource) else None)
     if unknown:
         record.error = (f"{record.origin}: {kind} {shown}: {unknown[1]} has the modifierExtension "
                         f"{unknown[0]}, which cptkg does not understand (FHIR forbids ignoring one)")
@@ -279,6 +282,13 @@ def _count_lines(resource: dict[str, Any]) -> int:
         for detail in below(item, "detail"):
             count += 1 + len(below(detail, "subDetail"))
     return count
+
+
+def _may_hold_modifier_extension(text: str) -> bool:
+    """Whether a JSON text may hold a modifierExtension: it names one, or writes some key with a
+    \\u escape (which could spell one). Most claims do neither, and skip the element-by-element
+    search."""
+    return "modifierExtension" in text or "\\u" in text
 
 
 def _has_modifier_extension(resource: Any) -> bool:

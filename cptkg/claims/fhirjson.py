@@ -125,6 +125,21 @@ def _primitive(kind: str, value: Any, where: str) -> Any:
     return value
 
 
+def _plan(schema: dict[str, Any]) -> list[tuple[str, bool, str, bool, bool]]:
+    """Each element of a kind as (name, repeats, type, is a kind of element, required), worked out
+    once instead of per element read."""
+    out = []
+    for name, kind_of in schema.items():
+        repeats = isinstance(kind_of, list)
+        type_name = (kind_of[0] if repeats else kind_of).rstrip("!")
+        out.append((name, repeats, type_name, type_name in SCHEMA,
+                    not repeats and kind_of.endswith("!")))
+    return out
+
+
+_PLANS = {kind: _plan(schema) for kind, schema in SCHEMA.items()}
+
+
 class View:
     """One element of the JSON, read as its FHIR type: ``view.name`` is the child element, checked,
     or None when absent; a repeating element is a list (empty when absent). Built once, eagerly, for
@@ -134,35 +149,36 @@ class View:
         if not isinstance(data, dict):
             raise Invalid(where, f"an object is expected here, not a JSON {type(data).__name__}")
         self._data = data
-        for prefix in CHOICES.get(kind, ()):
-            forms = [k for k in data if k.startswith(prefix) and _CHOICE_FORMS.match(k) and k[len(prefix)].isupper()]
-            if len(forms) > 1:
-                raise Invalid(where, f"{prefix}[x] is given as {' and '.join(sorted(forms))}: give one")
+        choices = CHOICES.get(kind)
+        if choices:
+            given: dict[str, list[str]] = {}
+            for key in data:
+                match = _CHOICE_FORMS.match(key)
+                if match and match.group(1) in choices:
+                    given.setdefault(match.group(1), []).append(key)
+            for prefix, forms in given.items():
+                if len(forms) > 1:
+                    raise Invalid(where, f"{prefix}[x] is given as {' and '.join(sorted(forms))}: give one")
         fields = self.__dict__
-        for name, kind_of in SCHEMA[kind].items():
+        for name, repeats, type_name, is_kind, required in _PLANS[kind]:
             value = data.get(name)
-            at = f"{where}.{name}" if where else name
-            if isinstance(kind_of, list):
-                if value is None:
-                    fields[name] = []
-                    continue
-                if not isinstance(value, list):
-                    raise Invalid(at, f"a list is expected here, not a JSON {type(value).__name__}")
-                child = kind_of[0]
-                if child in SCHEMA:
-                    fields[name] = [View(v, child, f"{at}.{i}") for i, v in enumerate(value)]
-                else:
-                    fields[name] = [None if v is None else _primitive(child, v, f"{at}.{i}")
-                                    for i, v in enumerate(value)]
-                continue
             if value is None:
                 # Required means present: an explicit null passes, as fhir.resources lets it.
-                if kind_of.endswith("!") and name not in data:
-                    raise Invalid(at, "Field required")
-                fields[name] = None
+                if required and name not in data:
+                    raise Invalid(f"{where}.{name}" if where else name, "Field required")
+                fields[name] = [] if repeats else None
                 continue
-            kind_of = kind_of.rstrip("!")
-            fields[name] = View(value, kind_of, at) if kind_of in SCHEMA else _primitive(kind_of, value, at)
+            at = f"{where}.{name}" if where else name
+            if repeats:
+                if not isinstance(value, list):
+                    raise Invalid(at, f"a list is expected here, not a JSON {type(value).__name__}")
+                if is_kind:
+                    fields[name] = [View(v, type_name, f"{at}.{i}") for i, v in enumerate(value)]
+                else:
+                    fields[name] = [None if v is None else _primitive(type_name, v, f"{at}.{i}")
+                                    for i, v in enumerate(value)]
+            else:
+                fields[name] = View(value, type_name, at) if is_kind else _primitive(type_name, value, at)
 
     def __getattr__(self, name: str) -> Any:
         # Only for names the schema does not list (those are set in __init__): the converter reads
