@@ -16,6 +16,9 @@ import pytest
 from conftest import ROOT, run_cli
 from servers import cptkg_server
 
+# A browser and servers started per test: the slow suite (make test-slow; CI runs it).
+pytestmark = pytest.mark.slow
+
 EXAMPLES = ROOT / "examples" / "claims"
 CHROMIUM = os.environ.get("CPTKG_CHROMIUM", "/usr/bin/chromium")
 # Chromium's own background traffic (updates, sync, field trials) off: the page's requests are the

@@ -70,6 +70,7 @@ def cli_reports() -> dict[str, list[tuple[Any, ...]]]:
     return {name: comparable({"claims": claims}) for name, claims in by_file.items()}
 
 
+@pytest.mark.slow
 def test_validate_answers_what_the_command_line_does(server: Any, cli_reports: Any) -> None:
     base, _log = server
     files = sorted(EXAMPLES.iterdir()) + OTHER_INPUTS
@@ -348,6 +349,7 @@ def test_binds_loopback_unless_told() -> None:
     assert build_parser().parse_args(["serve"]).host == "127.0.0.1"
 
 
+@pytest.mark.slow
 def test_200_concurrent_validations_each_answered_correctly(server: Any, cli_reports: Any) -> None:
     import httpx
 
@@ -371,6 +373,7 @@ def test_200_concurrent_validations_each_answered_correctly(server: Any, cli_rep
         assert comparable(json.loads(body)) == cli_reports[path.name], path.name
 
 
+@pytest.mark.slow
 def test_a_validation_over_the_time_limit_is_504(tmp_path: Path) -> None:
     # 150 claims cannot be validated in 10 ms: the answer is 504 and the server goes on.
     lines = [json.dumps(json.loads(p.read_text(encoding="utf-8"))) for p in sorted(EXAMPLES.glob("*.json"))]
