@@ -217,6 +217,12 @@ def section_engines(data: Path, naive_sample: int, batch_size: int) -> None:
 
     from cptkg.rules import distributed
 
+    # Oxigraph's query results may only be freed on the thread that made them: collect this
+    # process's leftovers here, before Dask's threads start (else one may be collected there and
+    # pyo3 prints a RuntimeError; the command line never queries in the process that runs Dask).
+    import gc
+
+    gc.collect()
     rates = {}
     for workers in (1, 2):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
