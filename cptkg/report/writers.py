@@ -109,8 +109,9 @@ class TableWriter(Writer):
                                  for c in cells) + "\n")
 
 
-class TurtleWriter(Writer):
-    """The W3C SHACL validation report; one graph, so it is written when the run ends."""
+class HoldingWriter(Writer):
+    """A writer whose form needs every claim before it writes anything (one graph, a summary
+    first): it holds the claims until the run ends."""
 
     def __init__(self, out: IO[str]) -> None:
         super().__init__(out)
@@ -119,6 +120,10 @@ class TurtleWriter(Writer):
     def claim(self, report: ClaimReport) -> None:
         super().claim(report)
         self.claims.append(report)
+
+
+class TurtleWriter(HoldingWriter):
+    """The W3C SHACL validation report; one graph, so it is written when the run ends."""
 
     def close(self, conforms: bool) -> None:
         from cptkg.report.shacl import report_graph
@@ -147,19 +152,10 @@ class OperationOutcomeWriter(Writer):
         self.out.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
 
 
-class HtmlWriter(Writer):
-    """One self-contained HTML page (cptkg.report.html); its summary comes first, so the claims
-    are held until the run ends."""
+class HtmlWriter(HoldingWriter):
+    """One self-contained HTML page (cptkg.report.html); its summary comes first."""
 
     wants_content = True
-
-    def __init__(self, out: IO[str]) -> None:
-        super().__init__(out)
-        self.claims: list[ClaimReport] = []
-
-    def claim(self, report: ClaimReport) -> None:
-        super().claim(report)
-        self.claims.append(report)
 
     def close(self, conforms: bool) -> None:
         from cptkg.report.html import write

@@ -18,6 +18,7 @@ from cptkg.errors import InputError
 from cptkg.queries import run_named
 
 SOURCE_BASE = "https://w3id.org/cptkg/source/"
+FAMILY_CLASS = "DrugDeliveryDeviceCode"  # the class (cptkg ontology) whose codes are drawn as the family
 WIDTH, HEIGHT = 1200, 900
 NODE_W, NODE_H = 160, 44
 # The shells' radii as fractions of the canvas's half-width and half-height (an ellipse: the
@@ -107,8 +108,11 @@ def build(card: dict[str, Any], store: Any = None) -> Diagram:
         edges.append(Edge(key, relation, _sources_for(card, relation, value or code), incoming=incoming))
 
     if card.get("system", "cpt") == "cpt" and card.get("inGraph", True):
-        family = {r["notation"] for r in card["related"] if r["relation"] in ("same family", "insertion counterpart",
-                                                                               "removal counterpart")}
+        # A related code is drawn as one of the family when the graph says it is one (its class),
+        # not by the relation's name: a code added to the family is drawn so without a change here.
+        family = {r["notation"] for r in card["related"]
+                  if FAMILY_CLASS in {c["class"] for c in run_named("code-classes", {"code": r["notation"]},
+                                                                       store=store).as_dicts()}}
         for r in card["related"]:
             add("family" if r["notation"] in family else "procedure", r["notation"], r["label"], r["relation"])
         for p in card["placesOfService"]:
