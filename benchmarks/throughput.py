@@ -23,6 +23,7 @@ Not a pass/fail test: these machines are noisy, so read the ratios.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -220,8 +221,6 @@ def section_engines(data: Path, naive_sample: int, batch_size: int) -> None:
     # Oxigraph's query results may only be freed on the thread that made them: collect this
     # process's leftovers here, before Dask's threads start (else one may be collected there and
     # pyo3 prints a RuntimeError; the command line never queries in the process that runs Dask).
-    import gc
-
     gc.collect()
     rates = {}
     for workers in (1, 2):
