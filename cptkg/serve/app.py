@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -49,7 +49,6 @@ class Settings:
     query_timeout: float = 10.0
     validators: int = 1
     batch_size: int = 500
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class HttpError(Exception):
