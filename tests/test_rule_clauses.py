@@ -200,3 +200,60 @@ def test_one_unit_needs_no_site_and_a_cpt_code_ends_in_a_digit_or_f_t_u_m(tmp_pa
     got = _results(validator, path)["place-of-service_PASS"]
     assert [r for r in got if r[0] == "UnitsPerSite"] == []
     assert ("ProcedureCodeFormat", "place-of-service_PASS-item-1") in got
+
+
+# ---------------------------------------------------------------- keys joined by name, per claim and date
+# UnitsPerSite and PumpRemovalCode join per-claim (and per-date) sub-selects to a line by shared
+# names; these claims share one batch (one Turtle file), so a key that lost its claim or its date
+# would mix them (mutations that survived when the joins were rewritten).
+
+
+def _units_line(claim: str, n: int, code: str, units: int, date: str = "2025-03-04", sites: str = "") -> str:
+    site = f" ; cptkg:bodySite {sites}" if sites else ""
+    return (f"ex:{claim}-{n} cptkg:sequence {n} ; cptkg:productOrService cpt:{code} ; cptkg:quantity {units} ;\n"
+            f'  cptkg:servicedDate "{date}"^^xsd:date ; cptkg:location pos:21{site} .\n')
+
+
+def test_units_and_sites_are_counted_per_claim_and_date(tmp_path: Path, validator: Validator) -> None:
+    path = tmp_path / "units.ttl"
+    path.write_text(PREFIXES
+                    # a: 2 units of 20701, no site: told
+                    + "ex:a a cptkg:Claim ; cptkg:item ex:a-1, ex:a-2 .\n"
+                    + _units_line("a", 1, "27301", 1) + _units_line("a", 2, "20701", 2)
+                    # b: 2 units on 2 sites (its sites are not a's)
+                    + "ex:b a cptkg:Claim ; cptkg:item ex:b-1, ex:b-2 .\n"
+                    + _units_line("b", 1, "27301", 1) + _units_line("b", 2, "20701", 2, sites='"left", "right"')
+                    # c: 1 unit (a's and b's units are not c's)
+                    + "ex:c a cptkg:Claim ; cptkg:item ex:c-1, ex:c-2 .\n"
+                    + _units_line("c", 1, "27301", 1) + _units_line("c", 2, "20701", 1)
+                    # d: 2 units on 2 sites on the 4th, 1 unit on the 5th (the 4th's units are not the 5th's)
+                    + "ex:d a cptkg:Claim ; cptkg:item ex:d-1, ex:d-2, ex:d-3 .\n"
+                    + _units_line("d", 1, "27301", 1) + _units_line("d", 2, "20701", 2, sites='"left", "right"')
+                    + _units_line("d", 3, "20701", 1, date="2025-03-05"))
+    got = _results(validator, path)
+    told = {claim: [focus for rule, focus in found if rule == "UnitsPerSite"] for claim, found in got.items()}
+    assert told == {"a": ["a-2"], "b": [], "c": [], "d": []}
+
+
+def test_a_pump_replacement_counts_on_its_own_claim_only(tmp_path: Path, validator: Validator) -> None:
+    path = tmp_path / "pump.ttl"
+    path.write_text(PREFIXES
+                    + "ex:e a cptkg:Claim ; cptkg:item ex:e-1, ex:e-2 ; cptkg:diagnosis ex:e-dx .\n"
+                    + "ex:e-dx cptkg:sequence 1 ; cptkg:diagnosisCode icd10cm:T85.735A .\n"
+                    + _line("e", 1, "27301", extra="; cptkg:diagnosisSequence 1 ")
+                    + _line("e", 2, "20701", extra="; cptkg:diagnosisSequence 1 ")
+                    + "ex:f a cptkg:Claim ; cptkg:item ex:f-1 .\n" + _line("f", 1, "62362"))
+    got = {r.claim.rsplit("/", 1)[-1]: r.results for r in validator.validate(claims.read_paths([path]))}
+    pump = [r.message for r in got["e"] if r.rule == "PumpRemovalCode"]
+    assert len(pump) == 1
+    assert "check whether 62365 applies instead" in pump[0] and "replacement" not in pump[0]
+
+
+def test_no_pump_context_no_warning_on_pyshacl_too() -> None:
+    """On pySHACL, $this is bound before the per-claim sub-select runs, and a group with no rows
+    still gives one row (its MIN unbound): PumpRemovalCode's FILTER (BOUND(?context)) is what keeps
+    a 20701 line without a pump context quiet there (the compiled engine gives no row at all)."""
+    reference = Validator(engine="pyshacl")
+    got = list(reference.validate(claims.read_paths([EXAMPLES / "pump-removal_PASS.ttl",
+                                                      EXAMPLES / "pump-removal_XFAIL.ttl"])))
+    assert [[r.rule for r in c.results if r.rule == "PumpRemovalCode"] for c in got] == [[], ["PumpRemovalCode"]]
