@@ -32,8 +32,8 @@ def _results(validator: Validator, path: Path) -> dict[str, list[tuple[str, str]
             for r in validator.validate(claims.read_paths([path]))}
 
 
-def _line(claim: str, n: int, code: str, date: str = "2025-03-04", extra: str = "") -> str:
-    return (f"ex:{claim}-{n} cptkg:sequence {n} ; cptkg:productOrService cpt:{code} ; cptkg:quantity 1 ;\n"
+def _line(claim: str, n: int, code: str, date: str = "2025-03-04", extra: str = "", units: int = 1) -> str:
+    return (f"ex:{claim}-{n} cptkg:sequence {n} ; cptkg:productOrService cpt:{code} ; cptkg:quantity {units} ;\n"
             f'  cptkg:servicedDate "{date}"^^xsd:date ; cptkg:location pos:21 {extra}.\n')
 
 
@@ -208,10 +208,7 @@ def test_one_unit_needs_no_site_and_a_cpt_code_ends_in_a_digit_or_f_t_u_m(tmp_pa
 # would mix them (mutations that survived when the joins were rewritten).
 
 
-def _units_line(claim: str, n: int, code: str, units: int, date: str = "2025-03-04", sites: str = "") -> str:
-    site = f" ; cptkg:bodySite {sites}" if sites else ""
-    return (f"ex:{claim}-{n} cptkg:sequence {n} ; cptkg:productOrService cpt:{code} ; cptkg:quantity {units} ;\n"
-            f'  cptkg:servicedDate "{date}"^^xsd:date ; cptkg:location pos:21{site} .\n')
+TWO_SITES = '; cptkg:bodySite "left", "right" '
 
 
 def test_units_and_sites_are_counted_per_claim_and_date(tmp_path: Path, validator: Validator) -> None:
@@ -219,17 +216,17 @@ def test_units_and_sites_are_counted_per_claim_and_date(tmp_path: Path, validato
     path.write_text(PREFIXES
                     # a: 2 units of 20701, no site: told
                     + "ex:a a cptkg:Claim ; cptkg:item ex:a-1, ex:a-2 .\n"
-                    + _units_line("a", 1, "27301", 1) + _units_line("a", 2, "20701", 2)
+                    + _line("a", 1, "27301") + _line("a", 2, "20701", units=2)
                     # b: 2 units on 2 sites (its sites are not a's)
                     + "ex:b a cptkg:Claim ; cptkg:item ex:b-1, ex:b-2 .\n"
-                    + _units_line("b", 1, "27301", 1) + _units_line("b", 2, "20701", 2, sites='"left", "right"')
+                    + _line("b", 1, "27301") + _line("b", 2, "20701", units=2, extra=TWO_SITES)
                     # c: 1 unit (a's and b's units are not c's)
                     + "ex:c a cptkg:Claim ; cptkg:item ex:c-1, ex:c-2 .\n"
-                    + _units_line("c", 1, "27301", 1) + _units_line("c", 2, "20701", 1)
+                    + _line("c", 1, "27301") + _line("c", 2, "20701")
                     # d: 2 units on 2 sites on the 4th, 1 unit on the 5th (the 4th's units are not the 5th's)
                     + "ex:d a cptkg:Claim ; cptkg:item ex:d-1, ex:d-2, ex:d-3 .\n"
-                    + _units_line("d", 1, "27301", 1) + _units_line("d", 2, "20701", 2, sites='"left", "right"')
-                    + _units_line("d", 3, "20701", 1, date="2025-03-05"))
+                    + _line("d", 1, "27301") + _line("d", 2, "20701", units=2, extra=TWO_SITES)
+                    + _line("d", 3, "20701", date="2025-03-05"))
     got = _results(validator, path)
     told = {claim: [focus for rule, focus in found if rule == "UnitsPerSite"] for claim, found in got.items()}
     assert told == {"a": ["a-2"], "b": [], "c": [], "d": []}

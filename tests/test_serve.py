@@ -393,7 +393,7 @@ def test_a_failure_inside_is_500_without_its_trace(monkeypatch: pytest.MonkeyPat
 
     from cptkg.serve import app as service_app
 
-    def broken(self: Any, data: bytes, form: str | None, want: str) -> tuple[str, int]:
+    def broken(self: Any, data: bytes, form: str | None, want: str) -> str:
         raise RuntimeError("internal detail /srv/secret/path")
 
     monkeypatch.setattr(service_app.Service, "validate", broken)

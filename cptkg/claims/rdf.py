@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS, XSD
@@ -23,6 +24,16 @@ ONTOLOGY_VOCABULARIES = (
 )
 # Notes people write on claims; left out of what the rules read, harmless.
 ANNOTATIONS = frozenset({RDFS.label, RDFS.comment, RDFS.seeAlso, SKOS.note})
+
+
+def display(term: Any) -> str:
+    """A code IRI as its notation (20701, T85.735A), anything else as its text."""
+    if term is None:
+        return ""
+    text = str(term)
+    if isinstance(term, URIRef) and text.startswith(OUR_NAMESPACE):
+        return unquote(text.rsplit("/", 1)[-1])
+    return text
 
 
 def read_rdf_text(text: str, fmt: str, source: str) -> Iterator[ClaimRecord]:

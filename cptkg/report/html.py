@@ -13,7 +13,7 @@ from functools import cache
 from typing import IO, Any
 
 from cptkg._version import __version__
-from cptkg.report.model import VERDICTS, ClaimReport
+from cptkg.report.model import VERDICTS, ClaimReport, line_order
 
 VERDICT_LABELS = {"conforms": "conforms", "does-not-conform": "does not conform",
                   "not-applicable": "not applicable", "unreadable": "unreadable"}
@@ -36,6 +36,12 @@ def rule_counts(claims: list[ClaimReport]) -> list[dict[str, Any]]:
 
 def render(claims: list[ClaimReport], conforms: bool, title: str = "cptkg validation report",
            generated: datetime | None = None, page: str = "report.html") -> str:
+    for c in claims:
+        if c.content:  # lines and diagnoses in claim order: 2 < 2.1 < 10
+            c.content["lines"].sort(key=lambda line: (line_order(line["line"]), line["line"]))
+            c.content["diagnoses"].sort(key=lambda dx: (line_order(dx["sequence"]), dx["code"]))
+            for line in c.content["lines"]:
+                line["diagnosisPointers"].sort(key=line_order)
     verdicts = Counter(c.verdict for c in claims)
     bars = rule_counts(claims)
     widest = max((b["count"] for b in bars), default=1)

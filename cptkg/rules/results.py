@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 from rdflib import Literal, URIRef
 
-from cptkg.claims.rdf import OUR_NAMESPACE
+from cptkg.claims.rdf import display
 from cptkg.claims.record import CHILDREN, ClaimRecord
 from cptkg.errors import valid_unicode
 from cptkg.kg.namespaces import CPTKG
@@ -34,16 +33,6 @@ class RawResult:
     path: URIRef | None
     value: Any
     message: str
-
-
-def display(term: Any) -> str:
-    """A code IRI as its notation (20701, T85.735A), anything else as its text."""
-    if term is None:
-        return ""
-    text = str(term)
-    if isinstance(term, URIRef) and text.startswith(OUR_NAMESPACE):
-        return unquote(text.rsplit("/", 1)[-1])
-    return text
 
 
 def by_claim(records: list[ClaimRecord], raw: list[RawResult]) -> dict[int, list[Result]]:

@@ -82,7 +82,7 @@ class Service:
         log.info("graph loaded and %d validator(s) compiled in %.1f s", max(1, settings.validators),
                  time.perf_counter() - started)
 
-    def validate(self, data: bytes, form: str | None, want: str) -> tuple[str, int]:
+    def validate(self, data: bytes, form: str | None, want: str) -> str:
         """The report of a request body in the form ``want`` asks (json, operationoutcome, html)."""
         from cptkg.claims import read_bytes
         from cptkg.report.writers import WRITERS
@@ -105,7 +105,7 @@ class Service:
         finally:
             self._pool.put(validator)
         writer.close(conforms)
-        return out.getvalue(), writer.count
+        return out.getvalue()
 
 
 def _json_response(doc: Any, status: int = 200, media: str = FHIR_JSON) -> Any:
@@ -210,7 +210,7 @@ def create_app(settings: Settings | None = None) -> Any:
             raise HttpError(415, "not-supported", f"cannot read {media}: send {', '.join(sorted(CLAIM_MEDIA))}")
         data = await _body(request, settings.max_body_bytes)
         form = _check_claim_body(data, CLAIM_MEDIA.get(media))
-        text, _count = await within_limit(partial(service().validate, data, form, want),
+        text = await within_limit(partial(service().validate, data, form, want),
                                           settings.request_timeout, "the validation")
         if want == "html":
             return HTMLResponse(text)

@@ -182,12 +182,6 @@ class Terminology:
         out["parameter"] += matches
         return out
 
-    def value_set_urls(self) -> list[str]:
-        return sorted(self.value_sets)
-
-    def concept_map_urls(self) -> list[str]:
-        return sorted(self.concept_maps)
-
 
 def _required(value: str | None, name: str) -> str:
     if value is None or not value.strip():
