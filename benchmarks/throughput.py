@@ -105,16 +105,16 @@ def section_stages(data: Path, batch_size: int) -> None:
         judged = [r for r in batch if r.readable and not_applicable_reason(r, validator.watched) is None]
         for r in judged:
             r.triples = [*r.triples, *edition_triples(r)]
-        quads = {r.position: to_quads(r.triples) for r in judged}
+        quads = {id(r): to_quads(r.triples) for r in judged}
         t1 = time.process_time()
         raw = validator.raw_results(judged, quads)
         t2 = time.process_time()
-        found = results.by_claim(judged, raw)
+        found = {id(r): f for r, f in zip(judged, results.by_claim(judged, raw), strict=True)}
         t3 = time.process_time()
         from cptkg.report.model import ClaimReport
 
         for r in batch:
-            report = ClaimReport(r.claim_id, r.source, r.where, found.get(r.position, []), position=r.position)
+            report = ClaimReport(r.claim_id, r.source, r.where, found.get(id(r), []), position=r.position)
             out.claim(report)
         t4 = time.process_time()
         timer["convert"] += t1 - t0

@@ -60,3 +60,19 @@ def test_progress_bar_on_a_terminal_only() -> None:
     quiet.step()
     quiet.close()
     assert pipe.getvalue() == ""
+
+
+def test_records_read_from_bytes_are_each_reported() -> None:
+    """read_bytes numbers no claims (every record has position 0); the validator tells a batch's
+    claims apart by record, so none is merged into another or lost."""
+    from cptkg.claims import read_bytes
+    from cptkg.rules.validator import Validator
+
+    lines = [(EXAMPLES / name).read_text(encoding="utf-8").replace("\n", " ")
+             for name in ("addon-modifier-51_XFAIL.json", "specialty_XFAIL.json", "addon-modifier-51_PASS.json")]
+    records = list(read_bytes("\n".join(lines).encode(), "claims.ndjson"))
+    assert [r.position for r in records] == [0, 0, 0]
+    reports = list(Validator().validate(records))
+    assert [r.claim for r in reports] == ["addon-modifier-51-XFAIL", "specialty-XFAIL", "addon-modifier-51-PASS"]
+    assert [sorted({x.rule for x in r.results if x.severity == "Violation"}) for r in reports] == [
+        ["AddOnModifier51"], [], []]

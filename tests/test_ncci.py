@@ -90,6 +90,28 @@ def test_medically_unlikely_edits(imported: Path, resource: dict, expected: list
     assert results(resource) == expected
 
 
+def test_an_edit_pairs_the_lines_of_one_claim_only(imported: Path) -> None:
+    """PTPEdit pairs a line with a column 1 code on its own claim: the pair split over two claims of
+    one batch (no care team on either, so no provider tells them apart) is no edit."""
+    column2 = claim_without_care_team()
+    del column2["item"][0]                                   # +20701 alone
+    column1 = claim_without_care_team(code="20702")          # 27301 and +20702: no edit between those
+    column1["id"] = "other-claim"
+    ndjson = b"\n".join(json.dumps(r).encode() for r in (column2, column1))
+    reports = Validator().validate(list(read_bytes(ndjson, "claims.ndjson")))
+    assert [[(r.rule, r.line) for r in report.results if r.rule == "PTPEdit"] for report in reports] == [[], []]
+    # The PASS twin: the same two codes on one claim without care teams are the edit.
+    assert results(claim_without_care_team()) == [("PTPEdit", "2")]
+
+
+def claim_without_care_team(**changes: str) -> dict:
+    resource = claim(**changes)  # type: ignore[arg-type]
+    del resource["careTeam"]
+    for item in resource["item"]:
+        item.pop("careTeamSequence", None)
+    return resource
+
+
 def test_both_engines_agree(imported: Path) -> None:
     for resource in (claim(), claim(quantity=2), claim(code="20705", extra=({"quantity": {"value": 1}},)),
                      claim(modifiers=("XS",))):

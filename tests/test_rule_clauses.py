@@ -43,10 +43,25 @@ def test_listed_primary_must_be_on_the_same_claim(tmp_path: Path, validator: Val
     path.write_text(PREFIXES
                     + "ex:a a cptkg:Claim ; cptkg:item ex:a-1, ex:a-2 .\n"
                     + _line("a", 1, "62350") + _line("a", 2, "20700")
-                    + "ex:b a cptkg:Claim ; cptkg:item ex:b-1 .\n" + _line("b", 1, "27301"))
+                    # b reports a watched code (20701) too: a claim without one is never in the batch.
+                    + "ex:b a cptkg:Claim ; cptkg:item ex:b-1, ex:b-2 .\n"
+                    + _line("b", 1, "27301") + _line("b", 2, "20701"))
     got = _results(validator, path)
     assert ("AddOnPrimaryListed", "a-2") in got["a"]
-    assert got["b"] == []
+    assert [r for r in got["b"] if r[0] == "AddOnPrimaryListed"] == []
+
+
+def test_add_on_primary_must_be_on_the_same_claim_without_care_teams(tmp_path: Path, validator: Validator) -> None:
+    """AddOnRequiresPrimary keys a line by its own claim even when no care team ties it to one: a
+    primary on another claim of the batch, same date, no provider on either, is not this line's."""
+    path = tmp_path / "two.ttl"
+    path.write_text(PREFIXES
+                    + "ex:a a cptkg:Claim ; cptkg:item ex:a-1 .\n" + _line("a", 1, "20701")
+                    + "ex:b a cptkg:Claim ; cptkg:item ex:b-1, ex:b-2 .\n"
+                    + _line("b", 1, "27301") + _line("b", 2, "20701"))
+    got = _results(validator, path)
+    assert ("AddOnRequiresPrimary", "a-1") in got["a"]
+    assert [r for r in got["b"] if r[0] == "AddOnRequiresPrimary"] == []
 
 
 def test_a_date_must_be_an_xsd_date(tmp_path: Path, validator: Validator) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPES = ROOT / "shapes" / "claims"
-TESTS = ["tests/test_examples.py", "tests/test_rule_clauses.py"]
+TESTS = ["tests/test_examples.py", "tests/test_rule_clauses.py", "tests/test_ncci.py"]
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import math
 import re
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 # Element -> type, for each kind of element cptkg reads. A type in a list is a repeating element;
@@ -125,19 +126,18 @@ def _primitive(kind: str, value: Any, where: str) -> Any:
     return value
 
 
-def _plan(schema: dict[str, Any]) -> list[tuple[str, bool, str, bool, bool]]:
+@cache
+def _plan(kind: str) -> list[tuple[str, bool, str, bool, bool]]:
     """Each element of a kind as (name, repeats, type, is a kind of element, required), worked out
-    once instead of per element read."""
+    once instead of per element read (on first use, not at import: nothing is paid for kinds never
+    read, and mutation testing sees this code run)."""
     out = []
-    for name, kind_of in schema.items():
+    for name, kind_of in SCHEMA[kind].items():
         repeats = isinstance(kind_of, list)
         type_name = (kind_of[0] if repeats else kind_of).rstrip("!")
         out.append((name, repeats, type_name, type_name in SCHEMA,
                     not repeats and kind_of.endswith("!")))
     return out
-
-
-_PLANS = {kind: _plan(schema) for kind, schema in SCHEMA.items()}
 
 
 class View:
@@ -160,7 +160,7 @@ class View:
                 if len(forms) > 1:
                     raise Invalid(where, f"{prefix}[x] is given as {' and '.join(sorted(forms))}: give one")
         fields = self.__dict__
-        for name, repeats, type_name, is_kind, required in _PLANS[kind]:
+        for name, repeats, type_name, is_kind, required in _plan(kind):
             value = data.get(name)
             if value is None:
                 # Required means present: an explicit null passes, as fhir.resources lets it.

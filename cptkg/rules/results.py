@@ -35,16 +35,18 @@ class RawResult:
     message: str
 
 
-def by_claim(records: list[ClaimRecord], raw: list[RawResult]) -> dict[int, list[Result]]:
-    """Each raw result as a Result of the claim (by input position) whose node is its focus, with
-    the line (and its code) or the diagnosis the focus is."""
+def by_claim(records: list[ClaimRecord], raw: list[RawResult]) -> list[list[Result]]:
+    """Each raw result as a Result of the claim whose node is its focus (one list a record, in the
+    records' order), with the line (and its code) or the diagnosis the focus is. Claims are told
+    apart by their place in ``records``, not by ``position``: records read with ``read_bytes`` all
+    have position 0."""
     owner: dict[Any, int] = {}
     kind: dict[Any, Any] = {}
     sequence: dict[Any, str] = {}
     number: dict[Any, str] = {}
     code_of: dict[Any, Any] = {}
-    for record in records:
-        owner[record.iri] = record.position
+    for index, record in enumerate(records):
+        owner[record.iri] = index
         for s, p, o in record.triples:
             # Predicates compared as text (str.__eq__, in C): rdflib's own __eq__ and __hash__ run
             # in Python, and this loop sees every triple of the batch.
@@ -56,9 +58,9 @@ def by_claim(records: list[ClaimRecord], raw: list[RawResult]) -> dict[int, list
             elif str.__eq__(p, _PRODUCT):
                 code_of[s] = o
             elif p in _CHILD_PROPERTIES and s == record.iri:
-                owner[o] = record.position
+                owner[o] = index
                 kind[o] = p
-    out: dict[int, list[Result]] = {r.position: [] for r in records}
+    out: list[list[Result]] = [[] for _ in records]
     for found in raw:
         position = owner.get(found.focus)
         if position is None:
@@ -86,7 +88,7 @@ def by_claim(records: list[ClaimRecord], raw: list[RawResult]) -> dict[int, list
             focus_term=found.focus.n3(),
             value_term=found.value.n3() if found.value is not None else None,
         ))
-    for results in out.values():
+    for results in out:
         results.sort(key=lambda r: (line_order(r.line), line_order(r.diagnosis), r.focus, r.rule,
                                     r.value or "", r.message))
     return out

@@ -210,38 +210,41 @@ class Validator:
             yield from self._run(batch)
 
     def _run(self, batch: list[ClaimRecord]) -> Iterator[ClaimReport]:
-        reports = {r.position: ClaimReport(valid_unicode(r.claim_id), valid_unicode(r.source), valid_unicode(r.where),
-                                           position=r.position) for r in batch}
+        # Records are told apart by their place in the batch (id), never by ``position``: that is
+        # the caller's numbering, and records read with read_bytes all have position 0.
+        reports = {id(r): ClaimReport(valid_unicode(r.claim_id), valid_unicode(r.source), valid_unicode(r.where),
+                                      position=r.position) for r in batch}
         if self.keep_content:
             from cptkg.claims.content import content
 
             for r in batch:
-                reports[r.position].content = content(r)
+                reports[id(r)].content = content(r)
         judged = []
         for r in batch:
             reason = not_applicable_reason(r, self.watched) if r.readable else None
             if reason is None:
                 judged.append(r)
             else:
-                reports[r.position].reason = valid_unicode(reason)
+                reports[id(r)].reason = valid_unicode(reason)
         for r in judged:
             if r.readable:
                 r.triples = [*r.triples, *edition_triples(r)]
         quads = self._convert(judged) if self._batch is not None else {}
         readable = [r for r in judged if r.readable]
         if readable:
-            for position, found in results.by_claim(readable, self.raw_results(readable, quads)).items():
-                reports[position].results.extend(found)
+            for r, found in zip(readable, results.by_claim(readable, self.raw_results(readable, quads)), strict=True):
+                reports[id(r)].results.extend(found)
         for r in batch:
             if not r.readable:
-                reports[r.position].results.append(results.unreadable(r))
+                reports[id(r)].results.append(results.unreadable(r))
         for r in batch:
-            yield reports[r.position]
+            yield reports[id(r)]
 
     @staticmethod
     def _convert(batch: list[ClaimRecord]) -> dict[int, list[Any]]:
-        """Each readable claim's quads for Oxigraph; a claim with a term Oxigraph refuses becomes
-        Unreadable with the reason (and the rest of the batch is checked as usual)."""
+        """Each readable claim's quads for Oxigraph, keyed by id(record); a claim with a term
+        Oxigraph refuses becomes Unreadable with the reason (and the rest of the batch is checked
+        as usual)."""
         from cptkg.rules.batch import to_quads
 
         out: dict[int, list[Any]] = {}
@@ -249,7 +252,7 @@ class Validator:
             if not record.readable:
                 continue
             try:
-                out[record.position] = to_quads(record.triples)
+                out[id(record)] = to_quads(record.triples)
             except (ValueError, TypeError, UnicodeError) as err:
                 record.error = (f"{record.origin}: {record.claim_id}: a term cannot be used "
                                 f"({' '.join(str(err).split())[:200]})")
@@ -286,7 +289,7 @@ class Validator:
                 self._batch.add_base(edits)
             if quads is None:
                 quads = self._convert(records)
-            return self._batch.run_quads(quads[r.position] for r in records if r.position in quads)
+            return self._batch.run_quads(quads[id(r)] for r in records if id(r) in quads)
         from cptkg.rules.reference import run_pyshacl
 
         icd10cm.enrich(self.base, fresh, fresh_editions)
