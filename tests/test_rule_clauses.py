@@ -269,3 +269,23 @@ def test_no_pump_context_no_warning_on_pyshacl_too() -> None:
     got = list(reference.validate(claims.read_paths([EXAMPLES / "pump-removal_PASS.ttl",
                                                       EXAMPLES / "pump-removal_XFAIL.ttl"])))
     assert [[r.rule for r in c.results if r.rule == "PumpRemovalCode"] for c in got] == [[], ["PumpRemovalCode"]]
+
+
+def test_seventh_character_counts_only_a_complication_of_the_lines_own_code(tmp_path: Path,
+                                                                             validator: Validator) -> None:
+    """SeventhCharacterActiveTreatment warns when a family line points to a D/S diagnosis that
+    evidences one of that code's own indications: a fracture's subsequent encounter evidences none,
+    and a displaced infusion catheter (dislocation) is an indication of 20701, not of +20702."""
+    def claim(name: str, code: str, dx: str) -> str:
+        return (f"ex:{name} a cptkg:Claim ; cptkg:item ex:{name}-1, ex:{name}-2 ; cptkg:diagnosis ex:{name}-dx .\n"
+                f"ex:{name}-dx cptkg:sequence 1 ; cptkg:diagnosisCode icd10cm:{dx} .\n"
+                + _line(name, 1, "27301", extra="; cptkg:diagnosisSequence 1 ")
+                + _line(name, 2, code, extra="; cptkg:diagnosisSequence 1 "))
+
+    path = tmp_path / "seventh.ttl"
+    path.write_text(PREFIXES + claim("fracture", "20701", "S72.001D") + claim("catheter", "20701", "T85.620D")
+                    + claim("catheter-other-code", "20702", "T85.620D"))
+    got = {name: [r for r in found if r[0] == "SeventhCharacterActiveTreatment"]
+           for name, found in _results(validator, path).items()}
+    assert got == {"fracture": [], "catheter": [("SeventhCharacterActiveTreatment", "catheter-2")],
+                   "catheter-other-code": []}
