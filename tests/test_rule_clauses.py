@@ -289,3 +289,29 @@ def test_seventh_character_counts_only_a_complication_of_the_lines_own_code(tmp_
            for name, found in _results(validator, path).items()}
     assert got == {"fracture": [], "catheter": [("SeventhCharacterActiveTreatment", "catheter-2")],
                    "catheter-other-code": []}
+
+
+# ---------------------------------------------------------------- the mutation catalog
+
+def test_every_listed_mutation_still_applies_and_names_real_tests() -> None:
+    """tools/mutations.toml stays true to the tree: each mutation's text is where it says, once,
+    and each test it names exists (make mutate then runs them; this only keeps the list honest)."""
+    import importlib.util
+    import re
+
+    spec = importlib.util.spec_from_file_location("mutate", ROOT / "tools" / "mutate.py")
+    assert spec is not None and spec.loader is not None
+    mutate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mutate)
+    listed = list(mutate.listed_mutants())
+    assert len(listed) >= 17
+    for mutant in listed:
+        original = mutant.path.read_text(encoding="utf-8")
+        assert mutant.apply(original) != original, mutant.description
+        for test in mutant.tests:
+            path, name = test.split("::")
+            function = re.sub(r"\[.*\]$", "", name)
+            assert f"def {function}(" in (ROOT / path).read_text(encoding="utf-8"), test
+            parameter = re.search(r"\[(.+)\]$", name)
+            if parameter and path == "tests/test_examples.py":
+                assert (EXAMPLES / parameter.group(1)).exists(), test
