@@ -68,9 +68,17 @@ def _prefixes(shapes: Graph, node: Any) -> str:
     return "\n".join(sorted(set(lines)))
 
 
+def shapes_in(shapes: Graph) -> set[Any]:
+    """Every shape of a shapes graph: typed as one, targeting a class, or given a severity. A shape
+    without sh:severity is still a shape (SHACL's default severity is sh:Violation, as pySHACL
+    applies it), never one skipped."""
+    return {*shapes.subjects(RDF.type, SH.NodeShape), *shapes.subjects(RDF.type, SH.PropertyShape),
+            *shapes.subjects(SH.targetClass, None), *shapes.subjects(SH.severity, None)}
+
+
 def compile_shapes(shapes: Graph) -> list[Check]:
     checks: list[Check] = []
-    for shape in sorted(set(shapes.subjects(SH.severity, None)), key=str):
+    for shape in sorted(shapes_in(shapes), key=str):
         if (shape, SH.deactivated, Literal(True)) in shapes:
             continue
         if not isinstance(shape, URIRef):
@@ -82,7 +90,7 @@ def compile_shapes(shapes: Graph) -> list[Check]:
         if len(targets) != 1:
             raise UnsupportedShape(f"{shape}: the compiler needs exactly one sh:targetClass")
         target = _TARGET.format(cls=n3(targets[0]))
-        severity = shapes.value(shape, SH.severity)
+        severity = shapes.value(shape, SH.severity, default=SH.Violation)
         shape_messages = tuple(str(m) for m in shapes.objects(shape, SH.message))
         path = shapes.value(shape, SH.path)
         if path is not None and not isinstance(path, URIRef):

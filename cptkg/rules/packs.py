@@ -25,6 +25,7 @@ from rdflib.namespace import RDF, SH
 from cptkg.errors import InputError
 from cptkg.kg.namespaces import CPTKGSH
 from cptkg.rules.catalog import claim_shapes, rule_id
+from cptkg.rules.compiler import shapes_in
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,7 @@ def _shape_part(graph: Graph) -> Graph:
 
 def _check_pack_shapes(name: str, shapes: Graph, builtin_ids: set[str]) -> dict[str, URIRef]:
     found: dict[str, URIRef] = {}
-    for shape in sorted(set(shapes.subjects(SH.severity, None)) | set(shapes.subjects(RDF.type, SH.NodeShape)),
-                        key=str):
+    for shape in sorted(shapes_in(shapes), key=str):
         if not isinstance(shape, URIRef):
             raise InputError(f"rule pack {name}: a shape without an IRI (a blank node): every rule needs an IRI, "
                              "its rule ID")
