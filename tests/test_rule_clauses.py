@@ -362,3 +362,37 @@ def test_every_listed_mutation_still_applies_and_names_real_tests() -> None:
             parameter = re.search(r"\[(.+)\]$", name)
             if parameter and path == "tests/test_examples.py":
                 assert (EXAMPLES / parameter.group(1)).exists(), test
+
+
+def _at(claim: str, n: int, code: str, place: str) -> str:
+    return _line(claim, n, code).replace("cptkg:location pos:21", f"cptkg:location pos:{place}")
+
+
+def test_an_add_ons_place_is_matched_to_primaries_of_its_own_claim(tmp_path: Path, validator: Validator) -> None:
+    """AddOnPlaceMatchesPrimary: the primaries (and their places) are the line's own claim's, and a
+    line whose code holds no primary procedure (an office visit) is no primary."""
+    path = tmp_path / "places.ttl"
+    path.write_text(
+        PREFIXES
+        # no primary on the claim: AddOnRequiresPrimary speaks, this rule is silent
+        + "ex:alone a cptkg:Claim ; cptkg:item ex:alone-1 .\n" + _at("alone", 1, "20701", "22")
+        # the primary at 21, the add-on at 22: warned, whatever another claim has at 22
+        + "ex:split a cptkg:Claim ; cptkg:item ex:split-1, ex:split-2 .\n"
+        + _at("split", 1, "27301", "21") + _at("split", 2, "20701", "22")
+        + "ex:other a cptkg:Claim ; cptkg:item ex:other-1, ex:other-2 .\n"
+        + _at("other", 1, "27301", "22") + _at("other", 2, "20701", "22")
+        # an office visit at the add-on's place is not its primary
+        + "ex:visit a cptkg:Claim ; cptkg:item ex:visit-1, ex:visit-2, ex:visit-3 .\n"
+        + _at("visit", 1, "27301", "21") + _at("visit", 2, "20701", "22") + _at("visit", 3, "99213", "22"))
+    got = {name: [r for r in found if r[0] == "AddOnPlaceMatchesPrimary"]
+           for name, found in _results(validator, path).items()}
+    assert got == {"alone": [], "split": [("AddOnPlaceMatchesPrimary", "split-2")], "other": [],
+                   "visit": [("AddOnPlaceMatchesPrimary", "visit-2")]}
+
+
+def test_no_primary_no_place_warning_on_pyshacl_too() -> None:
+    """pySHACL runs the query with $this bound, where an empty group still gives a row (its count
+    unbound): the FILTER on the count keeps an add-on without any primary out of AddOnPlaceMatchesPrimary."""
+    example = EXAMPLES / "addon-requires-primary_XFAIL.ttl"
+    reports = list(Validator(engine="pyshacl").validate(claims.read_paths([example])))
+    assert sorted({r.rule for r in reports[0].results}) == ["AddOnRequiresPrimary"]
