@@ -55,9 +55,11 @@ screenshots: $(BIN)/cptkg
 test-slow: $(BIN)/cptkg $(FHIR_SCHEMA) $(ICD10CM_WHEELS)/.done
 	$(BIN)/pytest -q -m slow
 
-## make mutate: mutation testing of the claim rules (slow: a test run per mutant; not part of make test)
+## make mutate: mutation testing (slow: a test run per mutant; not part of make test): the listed
+## mutations, the shapes' mutants and mutmut on the Python code; each part prints its score and survivors
 mutate: $(BIN)/cptkg
-	$(BIN)/python tools/mutate_shapes.py
+	$(BIN)/pip install --quiet -e '.[mutate]'
+	$(BIN)/python tools/mutate.py all
 
 ## make bench: the benchmarks (figures and ratios, not pass/fail)
 bench: $(BIN)/cptkg

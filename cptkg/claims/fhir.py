@@ -550,6 +550,9 @@ class Converter:
 
     def _line(self, line: Any, number: str, parent: URIRef | None, inherited: _Inherited,
               sequence: int | None = None) -> URIRef:
+        if line.productOrService is None:
+            # Required (1..1); fhir.resources lets an explicit null through.
+            raise ClaimConversionError(f"line {number} has no productOrService: give the procedure code")
         codings = _codings(line.productOrService)
         codes = [PROCEDURE_SYSTEMS[s](str(c.code)) for c in codings
                  if c.code and (s := canonical(c.system)) in PROCEDURE_SYSTEMS]

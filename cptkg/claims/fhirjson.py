@@ -163,8 +163,8 @@ class View:
         for name, repeats, type_name, is_kind, required in _plan(kind):
             value = data.get(name)
             if value is None:
-                # Required means present: an explicit null passes, as fhir.resources lets it.
-                if required and name not in data:
+                # FHIR JSON has no nulls: a required element given as null is missing.
+                if required:
                     raise Invalid(f"{where}.{name}" if where else name, "Field required")
                 fields[name] = [] if repeats else None
                 continue
