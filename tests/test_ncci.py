@@ -180,3 +180,15 @@ def test_bad_files_are_exit_2_naming_the_row(tmp_path: Path, monkeypatch: pytest
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and says in err[0], err
     assert ncci.imports() == []
+
+
+def test_a_line_is_never_paired_with_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit naming one code in both columns (MADE UP here) pairs two lines of that code, never a
+    line with itself."""
+    monkeypatch.setenv("CPTKG_DATA_DIR", str(tmp_path / "data"))
+    text = PTP.read_text(encoding="utf-8") + "20702\t20702\t\t20200101\t*\t0\tMade-up self pair for tests\n"
+    ncci.import_file(text.encode(), PTP.name)
+    one = claim(code="20702")
+    two = claim(code="20702", extra=({},))
+    assert results(one) == []
+    assert results(two) == [("PTPEdit", "2"), ("PTPEdit", "3")]

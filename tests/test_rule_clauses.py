@@ -458,3 +458,73 @@ def test_generated_nodes_get_pyshacls_results_on_every_core_constraint_kind(data
         return sorted((str(r.shape), str(r.focus), value(r.value)) for r in raw)
 
     assert key(BatchEngine(shapes, facts).run(data)) == key(run_pyshacl(shapes, facts, data))
+
+
+# ---------------------------------------------------------------- rules read the line's own code's facts
+# Today only 20701 has typical places, specialties, a pump removal code and a listed former family;
+# a rule that read any code's facts would give the same results. Facts that give other codes these
+# (MADE UP for the tests, added as a rule pack's facts are) tell the two apart.
+MORE_FACTS = """@prefix cpt: <https://w3id.org/cptkg/cpt/> . @prefix cptkg: <https://w3id.org/cptkg/ontology#> .
+@prefix pos: <https://w3id.org/cptkg/pos/> . @prefix nucc: <https://w3id.org/cptkg/nucc/> .
+@prefix icd10cm: <https://w3id.org/cptkg/icd10cm/> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix ex: <https://example.org/made-up/> .
+cpt:20702 cptkg:typicalPlaceOfService pos:11 ; cptkg:typicalSpecialty nucc:208200000X ;
+    cptkg:pumpRemovalCodedAs cpt:62365 .
+ex:fracture cptkg:evidencedBy icd10cm:S72.001 .
+ex:code2 cptkg:memberOfFamily ex:family2 ; skos:notation "code2" .
+ex:family2 cptkg:previouslyReportedWith ex:former2 .
+ex:former2 skos:notation "former2" .
+"""
+
+
+@pytest.fixture(scope="module")
+def validator_with_more_facts(tmp_path_factory: pytest.TempPathFactory) -> Validator:
+    from cptkg.rules import packs
+
+    path = tmp_path_factory.mktemp("facts") / "more-facts.ttl"
+    path.write_text(MORE_FACTS, encoding="utf-8")
+    return Validator(rules=packs.spec([path]))
+
+
+def _messages(validator: Validator, path: Path, rule: str) -> dict[str, list[tuple[str, str]]]:
+    return {r.claim.rsplit("/", 1)[-1]: [(x.focus.rsplit("/", 1)[-1], x.message) for x in r.results if x.rule == rule]
+            for r in validator.validate(claims.read_paths([path]))}
+
+
+def test_typical_places_and_specialties_are_the_lines_own_codes(validator_with_more_facts: Validator) -> None:
+    places = _messages(validator_with_more_facts, EXAMPLES / "place-of-service_XFAIL.ttl", "PlaceOfServiceTypical")
+    ((_focus, message),) = places["place-of-service_XFAIL"]
+    assert "(typical: 21, 24)" in message  # not 20702's 11
+    specialties = _messages(validator_with_more_facts, EXAMPLES / "specialty_XFAIL.ttl", "SpecialtyTypical")
+    assert [focus for focus, _m in specialties["specialty_XFAIL"]] == ["specialty_XFAIL-item-2"]
+
+
+def test_necessity_pump_and_former_codes_are_the_lines_own_codes(tmp_path: Path,
+                                                                   validator_with_more_facts: Validator) -> None:
+    path = tmp_path / "own.ttl"
+    path.write_text(
+        PREFIXES
+        # a fracture evidences an indication, but of no code on this line: 20701 is still unsupported
+        + "ex:fracture a cptkg:Claim ; cptkg:item ex:fracture-1, ex:fracture-2 ; cptkg:diagnosis ex:fracture-dx .\n"
+        + "ex:fracture-dx cptkg:sequence 1 ; cptkg:diagnosisCode icd10cm:S72.001D .\n"
+        + _line("fracture", 1, "27301", extra="; cptkg:diagnosisSequence 1 ")
+        + _line("fracture", 2, "20701", extra="; cptkg:diagnosisSequence 1 ")
+        # 20701 before its effective date: only its own family's former codes are named
+        + "ex:early a cptkg:Claim ; cptkg:item ex:early-1, ex:early-2 .\n"
+        + _line("early", 1, "27301", date="2019-06-03") + _line("early", 2, "20701", date="2019-06-03"))
+    necessity = _messages(validator_with_more_facts, path, "DiagnosisSupportsNecessity")
+    assert [focus for focus, _m in necessity["fracture"]] == ["fracture-2"]
+    ((_focus, message),) = _messages(validator_with_more_facts, path, "CodeEffectiveOnDate")["early"]
+    assert "reported with" in message and "former2" not in message
+    pump = _messages(validator_with_more_facts, EXAMPLES / "pump-removal_XFAIL.ttl", "PumpRemovalCode")
+    assert len(pump["pump-removal_XFAIL"]) == 1  # 20701's own pump removal code, not also 20702's
+
+
+def test_no_facts_names_each_kind_the_code_lacks(tmp_path: Path, validator_with_more_facts: Validator) -> None:
+    path = tmp_path / "code2.ttl"
+    path.write_text(PREFIXES + "ex:a a cptkg:Claim ; cptkg:item ex:a-1, ex:a-2 .\n" + _line("a", 1, "20701")
+                    + _line("a", 2, "27301").replace("cpt:27301", "<https://example.org/made-up/code2>"))
+    ((focus, message),) = _messages(validator_with_more_facts, path, "NoFactsForCode")["a"]
+    assert focus == "a-2" and message.startswith(
+        "The graph lists no places of service, specialties or indications for code2, so PlaceOfServiceTypical, "
+        "SpecialtyTypical, DiagnosisSupportsNecessity, SeventhCharacterActiveTreatment did not judge this line")
