@@ -340,3 +340,58 @@ def test_a_folder_of_fhir_files_runs_in_full_batches(tmp_path, monkeypatch) -> N
         for r in Validator().validate(read_paths([str(path)], None), 500):
             alone[r.claim] = sorted((x.rule, x.focus) for x in r.results)
     assert together == alone and json_files == 20
+
+
+_TURTLE_PREFIXES = """@prefix cptkg: <https://w3id.org/cptkg/ontology#> . @prefix cpt: <https://w3id.org/cptkg/cpt/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix ex: <https://example.org/c/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+"""
+_A = "c.ttl: https://example.org/c/a: "
+
+
+# Each refusal of the Turtle reader with its exact reason, and the Unreadable result it becomes
+# (on the claim, whose IRI is the focus, with the reason as its message).
+@pytest.mark.parametrize(("body", "reason"), [
+    ("cpt:x a cptkg:Claim ; cptkg:item ex:i .",
+     "c.ttl: https://w3id.org/cptkg/cpt/x: a claim IRI may not be in cptkg's namespace https://w3id.org/cptkg/ "
+     "(check the file's @base and prefixes): give claims IRIs of your own"),
+    ("ex:a a cptkg:Claim .", _A + "the claim has no items (cptkg:item): nothing to validate"),
+    ('ex:a cptkg:item ex:i ; cptkg:diagnosis "T84.7" .', _A + "diagnosis is the literal 'T84.7': it must name a node"),
+    ("ex:a cptkg:item cpt:20701 .", _A + "its item <https://w3id.org/cptkg/cpt/20701> is in cptkg's namespace "
+     "https://w3id.org/cptkg/: give claim lines IRIs of your own"),
+    ('ex:a cptkg:item ex:i . ex:i cptkg:servicedDate "2025-02-30"^^xsd:date .',
+     _A + "bad date '2025-02-30' on item https://example.org/c/i: use YYYY-MM-DD"),
+    ("ex:a cptkg:item ex:i ; cptkg:diagnosis ex:i .",
+     _A + "https://example.org/c/i is both a ClaimItem and a ClaimDiagnosis"),
+    ("ex:a cptkg:item ex:i . ex:i skos:broader cpt:20701 .",
+     _A + "https://example.org/c/i says skos:broader cpt:20701, which is not claim data (a claim may not define "
+     "codes, classes or facts): remove it"),
+    ('ex:a cptkg:item ex:i . ex:i a "x" .',
+     _A + "https://example.org/c/i says rdf:type 'x', which is not claim data (a claim may not define codes, "
+     "classes or facts): remove it"),
+], ids=["our-namespace", "no-items", "literal-child", "our-child", "bad-date", "two-kinds", "ontology-statement",
+        "literal-type"])
+def test_the_turtle_reader_says_why_exactly(body: str, reason: str) -> None:
+    from cptkg.claims import read_bytes
+    from cptkg.rules import results
+
+    (record,) = read_bytes((_TURTLE_PREFIXES + body).encode(), "c.ttl")
+    assert record.error == reason
+    result = results.unreadable(record)
+    assert (result.rule, result.severity, result.message) == ("Unreadable", "Violation", reason)
+    assert (result.focus, result.focus_term) == (record.claim_id, f"<{record.claim_id}>")
+
+
+def test_a_blank_node_claim_and_a_shared_line_are_refused_by_name() -> None:
+    from cptkg.claims import read_bytes
+    from cptkg.rules import results
+
+    (blank,) = read_bytes((_TURTLE_PREFIXES + "[] a cptkg:Claim ; cptkg:item ex:i .").encode(), "c.ttl")
+    assert blank.claim_id.startswith("c.ttl#") and blank.iri is None
+    assert blank.error == f"c.ttl: {blank.claim_id}: a claim must be an IRI, not a blank node, so results can name it"
+    # No IRI to name it: the result's focus is the claim's id, as a literal.
+    assert results.unreadable(blank).focus_term == f'"{blank.claim_id}"'
+    shared = list(read_bytes((_TURTLE_PREFIXES + "ex:a cptkg:item ex:i . ex:b cptkg:item ex:i .").encode(), "c.ttl"))
+    assert [r.error for r in shared] == [
+        f"c.ttl: https://example.org/c/{c}: its item https://example.org/c/i is listed by another claim too: "
+        "a node belongs to one claim" for c in "ab"]
