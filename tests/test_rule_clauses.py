@@ -528,3 +528,70 @@ def test_no_facts_names_each_kind_the_code_lacks(tmp_path: Path, validator_with_
     assert focus == "a-2" and message.startswith(
         "The graph lists no places of service, specialties or indications for code2, so PlaceOfServiceTypical, "
         "SpecialtyTypical, DiagnosisSupportsNecessity, SeventhCharacterActiveTreatment did not judge this line")
+
+
+# ---------------------------------------------------------------- what the compiler refuses, and terms
+
+_S = ("@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://ex/> .\n"
+      "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n")
+
+
+@pytest.mark.parametrize(("shape", "reason"), [
+    ("[] a sh:NodeShape ; sh:targetClass ex:C .", "a shape without an IRI"),
+    ("ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:or ( ) .",
+     "http://ex/S: http://www.w3.org/ns/shacl#or is not compiled"),
+    ("ex:S a sh:NodeShape ; sh:severity sh:Violation .", "http://ex/S: the compiler needs exactly one sh:targetClass"),
+    ("ex:S a sh:NodeShape ; sh:targetClass ex:C, ex:D .",
+     "http://ex/S: the compiler needs exactly one sh:targetClass"),
+    ("ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path [ sh:inversePath ex:p ] ; sh:minCount 1 .",
+     "http://ex/S: only predicate paths are compiled"),
+    ("ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:datatype xsd:string .",
+     "http://ex/S: xsd:string datatype"),
+    ("ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:nodeKind ex:Odd .",
+     "http://ex/S: node kind http://ex/Odd"),
+    ('ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:sparql [ sh:select "SELECT $this" ] .',
+     "http://ex/S: no WHERE clause in its SELECT"),
+], ids=["blank", "unknown-feature", "no-target", "two-targets", "inverse-path", "xsd-string", "node-kind", "no-where"])
+def test_the_compiler_refuses_what_it_cannot_translate_by_name(shape: str, reason: str) -> None:
+    from cptkg.rules.compiler import UnsupportedShape, compile_shapes
+
+    with pytest.raises(UnsupportedShape) as refused:
+        compile_shapes(Graph().parse(data=_S + shape, format="turtle"))
+    assert str(refused.value) == reason
+
+
+def test_a_query_oxigraph_cannot_parse_is_found_before_any_claim() -> None:
+    from cptkg.rules.compiler import UnsupportedShape
+
+    shapes = Graph().parse(data=_S + 'ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:message "m" ; '
+                           'sh:sparql [ sh:select "SELECT $this WHERE { $this ex:p ?x FILTER (?x >) }" ] .',
+                           format="turtle")
+    engine = BatchEngine(shapes, Graph())
+    engine.check_queries([URIRef("http://ex/Other")])  # only the shapes asked for are tried
+    with pytest.raises(UnsupportedShape, match=r"^http://ex/S: its SPARQL does not run \("):
+        engine.check_queries([URIRef("http://ex/S")])
+
+
+def test_terms_cross_to_oxigraph_and_back_unchanged() -> None:
+    from rdflib import BNode
+    from rdflib.namespace import XSD
+
+    from cptkg.rules.batch import from_ox, to_ox
+
+    terms = [URIRef("http://ex/a"), BNode("b1"), Literal("plain"), Literal("tagged", lang="en-us"),
+             Literal("2025-03-04", datatype=XSD.date), Literal("7", datatype=XSD.integer),
+             Literal("x", datatype=URIRef("http://ex/type"))]
+    back = [from_ox(to_ox(t)) for t in terms]
+    assert back == terms
+    assert [type(t) for t in back] == [type(t) for t in terms]
+    assert back[3].language == "en-us" and back[2].datatype is None
+
+
+def test_a_messages_placeholders_are_filled_once_each_and_unbound_ones_kept() -> None:
+    import pyoxigraph as ox
+
+    from cptkg.rules.batch import _fill_messages
+
+    bound = {"code": ox.Literal("20701"), "value": ox.NamedNode("https://w3id.org/cptkg/cpt/20701")}
+    assert _fill_messages(["{?code} and {$code}: {?value} ({?missing})", "plain"], bound) == [
+        "20701 and 20701: https://w3id.org/cptkg/cpt/20701 ({?missing})", "plain"]
