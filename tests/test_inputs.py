@@ -369,8 +369,11 @@ _A = "c.ttl: https://example.org/c/a: "
     ('ex:a cptkg:item ex:i . ex:i a "x" .',
      _A + "https://example.org/c/i says rdf:type 'x', which is not claim data (a claim may not define codes, "
      "classes or facts): remove it"),
+    (f'ex:a cptkg:item ex:i . ex:i a "{"x" * 70}" .',
+     _A + f"https://example.org/c/i says rdf:type '{'x' * 60}', which is not claim data (a claim may not define "
+     "codes, classes or facts): remove it"),
 ], ids=["our-namespace", "no-items", "literal-child", "our-child", "bad-date", "two-kinds", "ontology-statement",
-        "literal-type"])
+        "literal-type", "long-literal"])
 def test_the_turtle_reader_says_why_exactly(body: str, reason: str) -> None:
     from cptkg.claims import read_bytes
     from cptkg.rules import results

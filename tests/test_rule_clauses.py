@@ -561,6 +561,8 @@ def test_the_compiler_refuses_what_it_cannot_translate_by_name(shape: str, reaso
 
 
 def test_a_query_oxigraph_cannot_parse_is_found_before_any_claim() -> None:
+    import pyoxigraph as ox
+
     from cptkg.rules.compiler import UnsupportedShape
 
     shapes = Graph().parse(data=_S + 'ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:message "m" ; '
@@ -568,8 +570,29 @@ def test_a_query_oxigraph_cannot_parse_is_found_before_any_claim() -> None:
                            format="turtle")
     engine = BatchEngine(shapes, Graph())
     engine.check_queries([URIRef("http://ex/Other")])  # only the shapes asked for are tried
-    with pytest.raises(UnsupportedShape, match=r"^http://ex/S: its SPARQL does not run \("):
+    with pytest.raises(UnsupportedShape) as refused:
         engine.check_queries([URIRef("http://ex/S")])
+    with pytest.raises(SyntaxError) as oxigraph:
+        ox.Store().query(engine.checks[0].query)
+    # Oxigraph's own words, on one line, cut at 200 characters (this one is longer).
+    words = " ".join(str(oxigraph.value).split())
+    assert len(words) > 200
+    assert str(refused.value) == f"http://ex/S: its SPARQL does not run ({words[:200]})"
+
+
+def test_each_constraint_has_its_own_prefixes() -> None:
+    """sh:prefixes are read per constraint: two packs may give one prefix different namespaces."""
+    shapes = Graph().parse(data=_S + """
+        ex:One a sh:NodeShape ; sh:targetClass ex:C ; sh:message "m" ; sh:sparql [ sh:prefixes ex:P1 ;
+            sh:select "SELECT $this WHERE { $this a:p ?x }" ] .
+        ex:Two a sh:NodeShape ; sh:targetClass ex:C ; sh:message "m" ; sh:sparql [ sh:prefixes ex:P2 ;
+            sh:select "SELECT $this WHERE { $this a:p ?x }" ] .
+        ex:P1 sh:declare [ sh:prefix "a" ; sh:namespace "http://one/"^^xsd:anyURI ] .
+        ex:P2 sh:declare [ sh:prefix "a" ; sh:namespace "http://two/"^^xsd:anyURI ] .""", format="turtle")
+    data = Graph().parse(data="@prefix ex: <http://ex/> . ex:n1 a ex:C ; <http://one/p> 1 . "
+                              "ex:n2 a ex:C ; <http://two/p> 1 .", format="turtle")
+    found = sorted((str(r.shape), str(r.focus)) for r in BatchEngine(shapes, Graph()).run(list(data)))
+    assert found == [("http://ex/One", "http://ex/n1"), ("http://ex/Two", "http://ex/n2")]
 
 
 def test_terms_cross_to_oxigraph_and_back_unchanged() -> None:

@@ -74,7 +74,7 @@ class Invalid(ValueError):
     """An element that is not what FHIR R4 says it is: ``where`` as pydantic names it (item.0.sequence)."""
 
     def __init__(self, where: str, message: str) -> None:
-        super().__init__(f"{where}: {message}" if where else message)
+        super().__init__(f"{where}: {message}")
 
 
 def _check_date(value: str, where: str) -> str:

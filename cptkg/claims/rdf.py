@@ -108,7 +108,8 @@ def _claim_problem(graph: Graph, claim: Any, claim_id: str, shared: set[Any]) ->
 
 
 def _local(term: Any) -> str:
-    return str(term).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    """The local name of a term of cptkg's ontology (cptkg:item -> item)."""
+    return str(term).rsplit("#", 1)[-1]
 
 
 def _claim_triples(graph: Graph, claim: Any, claim_id: str) -> tuple[list[Triple], str | None]:

@@ -59,15 +59,11 @@ def _fill_messages(templates: Iterable[str], bound: dict[str, Any]) -> list[str]
         if name not in bound:
             return match.group(0)
         if name not in texts:
-            texts[name] = _message_text(bound[name])
+            # pySHACL substitutes str() of the rdflib term; Oxigraph terms print differently.
+            texts[name] = str(from_ox(bound[name]))
         return texts[name]
 
     return [_PLACEHOLDER.sub(fill, template) for template in templates]
-
-
-def _message_text(term: Any) -> str:
-    # pySHACL substitutes str() of the rdflib term; Oxigraph terms print differently.
-    return str(from_ox(term)) if not isinstance(term, str) else term
 
 
 class BatchEngine:

@@ -97,5 +97,6 @@ def by_claim(records: list[ClaimRecord], raw: list[RawResult]) -> list[list[Resu
 def unreadable(record: ClaimRecord) -> Result:
     """The one result of a claim that could not be read: the reason, on the claim."""
     focus = record.iri if record.iri is not None else Literal(record.claim_id)
+    assert record.error is not None, "only an unreadable record has an Unreadable result"
     return Result(UNREADABLE, "Violation", valid_unicode(record.claim_id), None, None,
-                  valid_unicode(record.error or "unreadable"), focus_term=valid_unicode(focus.n3()))
+                  valid_unicode(record.error), focus_term=valid_unicode(focus.n3()))
