@@ -398,3 +398,25 @@ def test_a_blank_node_claim_and_a_shared_line_are_refused_by_name() -> None:
     assert [r.error for r in shared] == [
         f"c.ttl: https://example.org/c/{c}: its item https://example.org/c/i is listed by another claim too: "
         "a node belongs to one claim" for c in "ab"]
+
+
+def test_a_claim_that_fails_to_read_is_that_claims_reason_not_the_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure inside the Turtle reader (a bug, or rdflib's) is pinned on the claim it happened
+    to, with the exception's name and its words on one line; the file's other claims are read."""
+    from cptkg.claims import rdf, read_bytes
+
+    real = rdf._claim_problem
+
+    def failing(graph, claim, claim_id, shared):  # type: ignore[no-untyped-def]
+        if str(claim).endswith("/a"):
+            raise ValueError("it broke\n   here")
+        return real(graph, claim, claim_id, shared)
+
+    monkeypatch.setattr(rdf, "_claim_problem", failing)
+    body = "ex:a cptkg:item ex:i . ex:b cptkg:item ex:j . ex:j cptkg:sequence 1 ."
+    first, second = read_bytes((_TURTLE_PREFIXES + body).encode(), "c.ttl")
+    assert first.error == _A + "cannot be read (ValueError: it broke here)" and first.triples == []
+    assert second.error is None and second.triples
+    monkeypatch.setattr(rdf, "_claim_problem", lambda *_: (_ for _ in ()).throw(KeyError()))
+    (only,) = read_bytes((_TURTLE_PREFIXES + "ex:a cptkg:item ex:i .").encode(), "c.ttl")
+    assert only.error == _A + "cannot be read (KeyError)"  # no words: the name alone

@@ -171,10 +171,14 @@ def run_mutmut(only: str) -> int:
         return run.returncode
     subprocess.run([mutmut, "export-cicd-stats"], cwd=ROOT, check=True, capture_output=True)
     stats = json.loads((ROOT / "mutants" / "mutmut-cicd-stats.json").read_text(encoding="utf-8"))
-    judged = stats["killed"] + stats["survived"] + stats.get("timeout", 0) + stats.get("suspicious", 0)
-    caught = judged - stats["survived"]
-    print(f"\npython (mutmut): {caught} of {judged} mutants killed ({100.0 * caught / max(judged, 1):.0f}%); "
-          f"{stats.get('no_tests', 0)} reached by no test, {stats.get('skipped', 0)} skipped")
+    # A mutant no test reaches is not killed: it counts against the score like a survivor. A
+    # timeout counts as killed (the defect made the tests hang); "suspicious" (slow, not over
+    # the limit) does not.
+    caught = stats["killed"] + stats.get("timeout", 0)
+    judged = caught + stats["survived"] + stats.get("no_tests", 0) + stats.get("suspicious", 0)
+    print(f"\npython (mutmut): {caught} of {judged} mutants killed ({100.0 * caught / max(judged, 1):.0f}%): "
+          f"{stats['survived']} survived, {stats.get('no_tests', 0)} reached by no test, "
+          f"{stats.get('suspicious', 0)} suspicious; {stats.get('skipped', 0)} skipped")
     survivors = subprocess.run([mutmut, "results"], cwd=ROOT, capture_output=True, text=True).stdout
     print(survivors.rstrip() or "  no survivors")
     return 0
