@@ -109,7 +109,7 @@ def _claim_problem(graph: Graph, claim: Any, claim_id: str, shared: set[Any]) ->
 
 def _local(term: Any) -> str:
     """The local name of a term of cptkg's ontology (cptkg:item -> item)."""
-    return str(term).rsplit("#", 1)[-1]
+    return str(term).rpartition("#")[2]
 
 
 def _claim_triples(graph: Graph, claim: Any, claim_id: str) -> tuple[list[Triple], str | None]:
