@@ -409,14 +409,44 @@ def test_a_claim_that_fails_to_read_is_that_claims_reason_not_the_runs(monkeypat
 
     def failing(graph, claim, claim_id, shared):  # type: ignore[no-untyped-def]
         if str(claim).endswith("/a"):
-            raise ValueError("it broke\n   here")
+            raise ValueError("it broke\n   here " + "x" * 300)
         return real(graph, claim, claim_id, shared)
 
     monkeypatch.setattr(rdf, "_claim_problem", failing)
     body = "ex:a cptkg:item ex:i . ex:b cptkg:item ex:j . ex:j cptkg:sequence 1 ."
     first, second = read_bytes((_TURTLE_PREFIXES + body).encode(), "c.ttl")
-    assert first.error == _A + "cannot be read (ValueError: it broke here)" and first.triples == []
+    assert first.error == _A + f"cannot be read (ValueError: {('it broke here ' + 'x' * 300)[:200]})"
+    assert first.triples == []
     assert second.error is None and second.triples
     monkeypatch.setattr(rdf, "_claim_problem", lambda *_: (_ for _ in ()).throw(KeyError()))
     (only,) = read_bytes((_TURTLE_PREFIXES + "ex:a cptkg:item ex:i .").encode(), "c.ttl")
     assert only.error == _A + "cannot be read (KeyError)"  # no words: the name alone
+
+
+def test_a_turtle_file_is_refused_whole_when_it_holds_no_claim_or_does_not_parse() -> None:
+    from cptkg.claims import read_bytes
+
+    (broken,) = read_bytes(b"this is not turtle @@", "c.ttl")
+    assert (broken.claim_id, broken.source) == ("c.ttl", "c.ttl")
+    assert broken.error is not None and broken.error.startswith("c.ttl: malformed Turtle: at line 1")
+    (empty,) = read_bytes((_TURTLE_PREFIXES + 'ex:a ex:says cptkg:Claim .').encode(), "c.ttl")
+    assert (empty.claim_id, empty.source) == ("c.ttl", "c.ttl")
+    assert empty.error == "c.ttl: no claims found (a claim is a cptkg:Claim with cptkg:item lines)"
+
+
+def test_a_files_claims_are_each_their_own_nodes() -> None:
+    """Only rdf:type cptkg:Claim or cptkg:item makes a claim; a claim's triples are its own nodes'
+    (not another claim's, even one it mentions); a statement in no known vocabulary is left out;
+    IRI claims come before blank ones (IRI order, as text)."""
+    from cptkg.claims import read_bytes
+
+    body = ("ex:a cptkg:item ex:i ; ex:seeAlso ex:j, cptkg:Claim . ex:i cptkg:sequence 1 ; ex:note \"free text\" .\n"
+            "ex:b cptkg:item ex:j . ex:j cptkg:sequence 1 .\n[] cptkg:item ex:k .")
+    records = list(read_bytes((_TURTLE_PREFIXES + body).encode(), "c.ttl"))
+    assert [r.claim_id for r in records][:2] == ["https://example.org/c/a", "https://example.org/c/b"]
+    assert records[2].claim_id.startswith("c.ttl#") and len(records) == 3
+    a, b = records[0], records[1]
+    assert a.error is None and b.error is None
+    assert {str(s) for s, _p, _o in a.triples} == {"https://example.org/c/a", "https://example.org/c/i"}
+    assert {str(s) for s, _p, _o in b.triples} == {"https://example.org/c/b", "https://example.org/c/j"}
+    assert not any(str(p).endswith("note") or str(p).endswith("seeAlso") for _s, p, _o in a.triples)

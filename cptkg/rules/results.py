@@ -4,7 +4,7 @@ to the claim that owns its focus node, its message filled in, and its line and c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from rdflib import Literal, URIRef
 
@@ -98,5 +98,5 @@ def unreadable(record: ClaimRecord) -> Result:
     """The one result of a claim that could not be read: the reason, on the claim."""
     focus = record.iri if record.iri is not None else Literal(record.claim_id)
     return Result(UNREADABLE, "Violation", valid_unicode(record.claim_id), None, None,
-                  valid_unicode(cast(str, record.error)),  # only an unreadable record is given one
+                  valid_unicode(str(record.error)),  # only an unreadable record is given one
                   focus_term=valid_unicode(focus.n3()))
