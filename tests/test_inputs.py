@@ -450,3 +450,21 @@ def test_a_files_claims_are_each_their_own_nodes() -> None:
     assert {str(s) for s, _p, _o in a.triples} == {"https://example.org/c/a", "https://example.org/c/i"}
     assert {str(s) for s, _p, _o in b.triples} == {"https://example.org/c/b", "https://example.org/c/j"}
     assert not any(str(p).endswith("note") or str(p).endswith("seeAlso") for _s, p, _o in a.triples)
+
+
+def test_each_claim_of_a_file_is_judged_on_its_own_nodes() -> None:
+    """A claim's checks (items, children, dates) look at that claim only: one claim's problem
+    never refuses another claim of the same file, nor does a date outside servicedDate."""
+    from cptkg.claims import read_bytes
+
+    body = (f'ex:a a cptkg:Claim .\nex:b cptkg:item ex:j ; cptkg:diagnosis "{"T" * 70}" .\n'
+            'ex:c cptkg:item ex:k . ex:k cptkg:servicedDate "2025-02-30"^^xsd:date .\n'
+            'ex:d cptkg:item ex:m . ex:m cptkg:sequence 1 ; ex:when "2025-02-31"^^xsd:date .')
+    errors = {r.claim_id.rsplit("/", 1)[-1]: r.error for r in read_bytes((_TURTLE_PREFIXES + body).encode(), "c.ttl")}
+    at = "c.ttl: https://example.org/c/"
+    assert errors == {
+        "a": at + "a: the claim has no items (cptkg:item): nothing to validate",
+        "b": at + f"b: diagnosis is the literal '{'T' * 60}': it must name a node",
+        "c": at + "c: bad date '2025-02-30' on item https://example.org/c/k: use YYYY-MM-DD",
+        "d": None,
+    }
