@@ -62,8 +62,8 @@ def by_claim(records: list[ClaimRecord], raw: list[RawResult]) -> list[list[Resu
                 kind[o] = p
     out: list[list[Result]] = [[] for _ in records]
     for found in raw:
-        position = owner.get(found.focus)
-        if position is None:
+        claim_index = owner.get(found.focus)
+        if claim_index is None:
             raise RuntimeError(f"a result names {found.focus}, which belongs to no claim of the batch")
         message = found.message
         if found.value is None:
@@ -75,7 +75,7 @@ def by_claim(records: list[ClaimRecord], raw: list[RawResult]) -> list[list[Resu
             code = display(code_of[found.focus]) if found.focus in code_of else None
         elif kind.get(found.focus) == _DIAGNOSIS:
             diagnosis = sequence.get(found.focus)
-        out[position].append(Result(
+        out[claim_index].append(Result(
             rule=rule_id(found.shape),
             severity=str(found.severity).rsplit("#", 1)[-1],
             focus=str(found.focus),
@@ -98,5 +98,5 @@ def unreadable(record: ClaimRecord) -> Result:
     """The one result of a claim that could not be read: the reason, on the claim."""
     focus = record.iri if record.iri is not None else Literal(record.claim_id)
     return Result(UNREADABLE, "Violation", valid_unicode(record.claim_id), None, None,
-                  valid_unicode(str(record.error)),  # only an unreadable record is given one
+                  valid_unicode(str(record.error)),  # an unreadable record always has its error
                   focus_term=valid_unicode(focus.n3()))
