@@ -68,7 +68,9 @@ def killed(mutant: Mutant, timeout: float, every_test: bool = False) -> bool:
                 continue  # a rule that no longer finishes is caught
             if proc.returncode == 0:
                 return False
-            if proc.returncode not in (1,):  # 2-5: the test did not run (bad node id, collection error)
+            # A named test that did not run (exit 2-5: a bad node id, a collection error) is a
+            # catalog to mend, not a kill; for generated mutants any failure is one.
+            if every_test and proc.returncode != 1:
                 raise CatalogError(f"{mutant.description}: pytest exit {proc.returncode} on {' '.join(tests)}:\n"
                                    + proc.stdout[-800:])
         return True
