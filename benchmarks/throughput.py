@@ -10,6 +10,9 @@ measures, by section:
   the rules reading the same file in a process of its own;
 - stages: where a claim's time goes inside the command (read, convert to Oxigraph terms, load,
   rules, map results, write), ms per claim;
+- floor: the compiled rules' queries alone (claims already read, converted and in the store)
+  against the hand-written rules' checks alone on the same claims: the best ratio the command
+  could reach if reading, converting, loading and writing cost nothing;
 - batches: the per-claim cost at batches of 50, 500 and 5,000 claims (flat when no rule grows
   with the batch);
 - folder: a folder of 20,000 one-claim files against the same claims in one NDJSON file;
@@ -38,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-SECTIONS = ("command", "stages", "batches", "folder", "memory", "engines")
+SECTIONS = ("command", "stages", "floor", "batches", "folder", "memory", "engines")
 
 
 def generate(path: Path, count: int) -> None:
@@ -126,6 +129,59 @@ def section_stages(data: Path, batch_size: int) -> None:
     for name, seconds in timer.items():
         print(f"  {name:14s} {1000 * seconds / len(records):6.3f}  ({100 * seconds / total:4.1f}%)")
     print(f"  {'total':14s} {1000 * total / len(records):6.3f}")
+
+
+def section_floor(data: Path, batch_size: int) -> None:
+    """The rule work alone, on both sides: Oxigraph running the compiled queries over a filled
+    store against the hand-written Python checks, the same claims, nothing else timed."""
+    import handwritten_rules
+    import pyoxigraph as ox
+
+    from cptkg import claims
+    from cptkg.kg.graph import KnowledgeGraph
+    from cptkg.rules.validator import Validator, edition_triples, not_applicable_reason
+
+    validator = Validator()
+    facts = handwritten_rules.Facts(KnowledgeGraph.default().inferred)
+    judged = [r for r in claims.read_paths([data])
+              if r.readable and not_applicable_reason(r, validator.watched) is None]
+    for r in judged:
+        r.triples = [*r.triples, *edition_triples(r)]
+    for start in range(0, len(judged), batch_size):  # every diagnosis's facts into the base first
+        validator.raw_results(judged[start:start + batch_size])
+    engine = validator._batch
+    quads = validator._convert(judged)
+    fill = queries = 0.0
+    by_rule: dict[str, float] = {}
+    for start in range(0, len(judged), batch_size):
+        started = time.process_time()
+        store = ox.Store()
+        store.extend(engine._base)
+        for r in judged[start:start + batch_size]:
+            store.extend(quads[id(r)])
+        fill += time.process_time() - started
+        engine.store = store
+        for check in engine.checks:
+            started = time.process_time()
+            for _ in engine._run_check(check):
+                pass
+            spent = time.process_time() - started
+            queries += spent
+            name = str(check.shape).rsplit("#", 1)[-1]
+            by_rule[name] = by_rule.get(name, 0.0) + spent
+    started = time.process_time()
+    for r in judged:
+        handwritten_rules.check(r, facts)
+    hand = time.process_time() - started
+    count = len(judged)
+    print(f"floor, {count} claims, batches of {batch_size}, CPU ms per claim (rule work only):")
+    print(f"  Oxigraph: filling the store {1000 * fill / count:6.3f}, the {len(engine.checks)} compiled "
+          f"queries {1000 * queries / count:6.3f}")
+    print(f"  hand-written checks          {1000 * hand / count:6.3f}")
+    print(f"  the queries alone are {queries / hand:.2f}x the hand-written checks: with everything but the "
+          f"rules free on both sides, the command would reach {hand / queries:.2f}x of them")
+    slowest = sorted(by_rule.items(), key=lambda item: -item[1])[:5]
+    print("  slowest queries: " + ", ".join(f"{name} {1000 * spent / count:.3f}" for name, spent in slowest))
 
 
 def section_batches(data: Path, sizes: tuple[int, ...] = (50, 500, 5000)) -> None:
@@ -261,6 +317,8 @@ def main() -> None:
                 section_command(data, args.claims)
             elif name == "stages":
                 section_stages(data, args.batch_size)
+            elif name == "floor":
+                section_floor(data, args.batch_size)
             elif name == "batches":
                 section_batches(data)
             elif name == "folder":
