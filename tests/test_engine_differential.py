@@ -13,6 +13,7 @@ from cptkg.claims.fhir import claim_record
 from cptkg.rules import catalog as shapes
 from cptkg.rules import compiler as engine
 from cptkg.rules.validator import Validator
+from tests.conftest import shared_scope
 from tests.strategies import claim_batches
 
 # pySHACL runs each SPARQL constraint once per focus node on rdflib: minutes for these comparisons.
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.slow
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "claims"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def engines():
     return Validator(engine="oxigraph"), Validator(engine="pyshacl")
 

@@ -13,6 +13,7 @@ import pytest
 from cptkg.report.model import ValidationReport
 from cptkg.rules import catalog as shapes
 from cptkg.rules.validator import validate_paths
+from tests.conftest import shared_scope
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "claims"
@@ -35,12 +36,12 @@ def focus_key(focus: str) -> str:
     return ("line " if match.group(1) == "item" else "dx ") + match.group(2)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def report() -> ValidationReport:
     return validate_paths(EXAMPLES)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def by_file(report: ValidationReport) -> dict[str, list]:
     out: dict[str, list] = {}
     for claim in report.claims:

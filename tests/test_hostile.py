@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from cptkg import claims
 from cptkg.rules.validator import Validator
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, shared_scope
 from tests.servers import Listener
 from tests.strategies import any_json_line
 
@@ -203,7 +203,7 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- fuzzing
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def validator() -> Validator:
     return Validator()
 

@@ -18,6 +18,7 @@ from cptkg.claims.files import detect
 from cptkg.kg.namespaces import SYSTEM_CPT, SYSTEM_HCPCS, SYSTEM_ICD10CM, SYSTEM_NUCC, SYSTEM_POS
 from cptkg.report.model import ClaimReport
 from cptkg.rules.validator import validate_paths
+from tests.conftest import shared_scope
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ROOT / "examples" / "inputs"
@@ -43,7 +44,7 @@ def summary(claim: ClaimReport) -> dict:
             "results": sorted([r.rule, where_of(r)] for r in claim.results)}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def reports() -> dict[str, list[ClaimReport]]:
     report = validate_paths(INPUTS)
     out: dict[str, list[ClaimReport]] = {}

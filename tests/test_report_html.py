@@ -9,7 +9,7 @@ import xml.dom.minidom
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, shared_scope
 
 EXAMPLES = ROOT / "examples" / "claims"
 # Anything that would make a browser fetch: src/href/url() to another place than the page itself.
@@ -23,7 +23,7 @@ def test_report_formats_are_the_writers() -> None:
     assert tuple(WRITERS) == REPORT_FORMATS
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
     folder = tmp_path_factory.mktemp("html")
     out = {}

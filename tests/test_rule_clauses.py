@@ -14,6 +14,7 @@ from cptkg import claims
 from cptkg.rules.batch import BatchEngine
 from cptkg.rules.reference import run_pyshacl
 from cptkg.rules.validator import Validator
+from tests.conftest import shared_scope
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "claims"
@@ -23,7 +24,7 @@ PREFIXES = """@prefix cptkg: <https://w3id.org/cptkg/ontology#> . @prefix cpt: <
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def validator() -> Validator:
     return Validator()
 
@@ -485,7 +486,7 @@ ex:former2 skos:notation "former2" .
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def validator_with_more_facts(tmp_path_factory: pytest.TempPathFactory) -> Validator:
     from cptkg.rules import packs
 
