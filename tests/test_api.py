@@ -76,3 +76,24 @@ def test_records_read_from_bytes_are_each_reported() -> None:
     assert [r.claim for r in reports] == ["addon-modifier-51-XFAIL", "specialty-XFAIL", "addon-modifier-51-PASS"]
     assert [sorted({x.rule for x in r.results if x.severity == "Violation"}) for r in reports] == [
         ["AddOnModifier51"], [], []]
+
+
+def test_the_json_form_of_a_report_is_the_documented_one() -> None:
+    """DESIGN.md's JSON, every key and value: other tools read it."""
+    on_line = Result("AddOnModifier51", "Violation", "urn:c/line/2", "https://w3id.org/cptkg#modifier", "51",
+                     "drop modifier 51", line="2", code="20701")
+    on_diagnosis = Result("DiagnosisCodeValid", "Warning", "urn:c/dx/1", None, None, "use a billable code",
+                          diagnosis="1")
+    claim = ClaimReport("c-1", "claims.ndjson", "line 4", [on_line, on_diagnosis], position=3)
+    read = ClaimReport("c-2", "claim.json", "", reason="its codes are 92004: no rule judges them")
+    assert ValidationReport([claim, read]).as_json() == {"conforms": False, "claims": [
+        {"claim": "c-1", "conforms": False, "verdict": "does-not-conform",
+         "origin": {"file": "claims.ndjson", "where": "line 4"}, "reason": None, "results": [
+             {"rule": "AddOnModifier51", "severity": "Violation", "line": "2", "code": "20701", "diagnosis": None,
+              "focus": "urn:c/line/2", "path": "https://w3id.org/cptkg#modifier", "value": "51",
+              "message": "drop modifier 51"},
+             {"rule": "DiagnosisCodeValid", "severity": "Warning", "line": None, "code": None, "diagnosis": "1",
+              "focus": "urn:c/dx/1", "path": None, "value": None, "message": "use a billable code"}]},
+        {"claim": "c-2", "conforms": True, "verdict": "not-applicable",
+         "origin": {"file": "claim.json", "where": None}, "reason": "its codes are 92004: no rule judges them",
+         "results": []}]}

@@ -329,3 +329,51 @@ def test_a_modifier_extension_spelled_with_escapes_is_still_found(tmp_path: Path
             claims_out = json.loads(done.stdout)["claims"]
             assert [c["verdict"] for c in claims_out] == ["unreadable", "unreadable"]
             assert "http://example.org/void" in claims_out[0]["results"][0]["message"]
+
+
+def _example(name: str = "addon-requires-primary_PASS.json") -> dict[str, Any]:
+    return json.loads((ROOT / "examples" / "claims" / name).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_an_unknown_modifier_extension_is_named_with_where_it_sits(strict: bool) -> None:
+    claim = _example()
+    claim["item"][1]["detail"] = [{"sequence": 1, "productOrService": claim["item"][1]["productOrService"],
+                                   "modifierExtension": [{"url": "http://example.org/void", "valueBoolean": True}]}]
+    with reader(strict):
+        [record] = fhir.records_from_resource(claim, "c.json", "line 4")
+    assert record.error == ("c.json line 4: Claim addon-requires-primary-PASS: Claim.item[1].detail[0] has the "
+                            "modifierExtension http://example.org/void, which cptkg does not understand "
+                            "(FHIR forbids ignoring one)")
+
+
+@pytest.mark.parametrize(("bundle", "reason"), [
+    ({"resourceType": "Bundle", "type": "collection"}, "b.json entry 2: a Bundle with no entries"),
+    ({"resourceType": "Bundle", "type": "collection", "entry": []}, "b.json entry 2: a Bundle with no entries"),
+])
+def test_an_empty_bundle_is_one_record_with_its_place(bundle: dict[str, Any], reason: str) -> None:
+    [record] = fhir.records_from_resource(bundle, "b.json", "entry 2")
+    assert (record.claim_id, record.where, record.error) == ("b.json entry 2", "entry 2", reason)
+
+
+def test_a_bundle_entry_without_a_resource_does_not_hide_the_claims_after_it() -> None:
+    claim = _example()
+    bundle = {"resourceType": "Bundle", "type": "transaction",
+              "entry": [{"request": {"method": "DELETE", "url": "Claim/old"}}, {"fullUrl": "urn:uuid:1"},
+                        {"fullUrl": "urn:uuid:2", "resource": claim}]}
+    records = list(fhir.records_from_resource(bundle, "b.json"))
+    assert [(r.claim_id, r.readable) for r in records] == [("addon-requires-primary-PASS", True)]
+    assert records[0].where == "entry[2]"
+
+
+def test_places_compose_inside_a_line_of_ndjson() -> None:
+    """A Bundle on NDJSON line 3 names its claims "line 3, entry[N]"; malformed JSON names its line."""
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": _example()}]}
+    [record] = fhir.records_from_resource(bundle, "b.ndjson", "line 3")
+    assert (record.where, record.readable) == ("line 3, entry[0]", True)
+    [broken] = fhir.read_json_text("{bad", "x.json", "line 2")
+    assert broken.error == ("x.json, line 2: malformed JSON at line 1, column 2: Expecting property name "
+                            "enclosed in double quotes")
+    [whole] = fhir.read_json_text("{bad", "x.json")
+    assert whole.error == ("x.json: malformed JSON at line 1, column 2: Expecting property name enclosed "
+                           "in double quotes")

@@ -145,6 +145,9 @@ def test_who_icd10_and_unknown_systems_are_not_aliases() -> None:
     (b'{"resourceType": "Claim"}', "-", "fhir"),
     (b'{"resourceType": "Claim"}\n{"resourceType": "Claim"}\n', "-", "ndjson"),
     (b'{"resourceType": "Claim"}', "a.ndjson", "ndjson"),
+    # NDJSON is told by its first line (the head may end mid-line); pretty JSON's inner lines may parse
+    (b'{"resourceType": "Claim"}\n{"resourceType": "Cl', "-", "ndjson"),
+    (b'{\n"Claim"\n}\n', "-", "fhir"),
     (b"# a comment\n@prefix ex: <http://ex/> .", "-", "turtle"),
     (b"<https://ex/a> <https://ex/b> <https://ex/c> .", "a.nt", "nt"),
     (b"<?xml version='1.0'?><rdf:RDF/>", "-", "rdfxml"),
@@ -469,3 +472,38 @@ def test_each_claim_of_a_file_is_judged_on_its_own_nodes() -> None:
         "c": at + "c: bad date '2025-02-30' on item https://example.org/c/k: use YYYY-MM-DD",
         "d": None,
     }
+
+
+@pytest.mark.parametrize(("fmt", "text", "said"), [
+    ("turtle", "<a> <b> .", "malformed Turtle: "),
+    ("nt", "<http://a> <http://b> .", "malformed N-Triples: "),
+    ("xml", "<rdf:RDF", "malformed RDF/XML: "),
+    ("json-ld", '{"@context": 5}', "not valid JSON-LD: "),
+    ("trig", "<http://a> <http://b> {", "malformed trig: "),
+])
+def test_a_graph_that_does_not_parse_is_named_by_its_format(fmt: str, text: str, said: str) -> None:
+    from cptkg.claims.safe_parse import parse_untrusted
+    from cptkg.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        parse_untrusted(text, fmt, "claims.x")
+    message = str(caught.value)
+    assert said in message and message.split(said, 1)[1].strip()  # the parser's own words follow
+
+
+def test_a_parser_error_is_one_line_cut_short_or_its_type_when_it_says_nothing() -> None:
+    from cptkg.claims.safe_parse import _first_line
+
+    assert _first_line(ValueError("bad\n  triple\tat   line 3")) == "bad triple at line 3"
+    assert _first_line(ValueError("x" * 500)) == "x" * 300
+    assert _first_line(ValueError()) == "ValueError"
+    assert _first_line(KeyError("")) == "''"
+
+
+def test_remote_contexts_and_imports_are_found_at_any_depth() -> None:
+    from cptkg.claims.safe_parse import remote_contexts
+
+    document = {"@context": ["https://a.example/ctx", {"@vocab": "x"}],
+                "@graph": [{"@context": {"@import": "https://b.example/i"}}, {"nested": [{"@context": "c.jsonld"}]}]}
+    assert sorted(remote_contexts(document)) == ["c.jsonld", "https://a.example/ctx", "https://b.example/i"]
+    assert remote_contexts({"@context": {"@vocab": "x"}, "@graph": [1, "s"]}) == []

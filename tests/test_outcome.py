@@ -91,3 +91,64 @@ def test_every_rule_is_a_code_of_the_published_rule_code_system(kg) -> None:
     (code_system,) = [e["resource"] for e in fhir.bundle(kg)["entry"]
                       if e["resource"]["resourceType"] == "CodeSystem" and e["resource"]["url"] == RULE_SYSTEM]
     assert {c["code"] for c in code_system["concept"]} == set(catalog())
+
+
+def _result(rule: str, *, line: str | None = None, diagnosis: str | None = None, path: str | None = None,
+            severity: str = "Violation") -> Result:
+    return Result(rule, severity, "urn:focus", path, None, f"fix {rule}", line=line, diagnosis=diagnosis)
+
+
+@pytest.mark.parametrize(("result", "resource", "path"), [
+    (_result("AddOnRequiresPrimary", line="2"), "Claim", "Claim.item.where(sequence = 2).productOrService"),
+    (_result("UnitsPerSite", line="2.1.3"), "Claim", "Claim.item.where(sequence = 2).detail.where(sequence = 1)"
+     ".subDetail.where(sequence = 3).quantity"),
+    (_result("SomePackRule", line="1", path="https://w3id.org/cptkg#location"), "Claim",
+     "Claim.item.where(sequence = 1).locationCodeableConcept"),
+    (_result("SomePackRule", line="1", path="https://w3id.org/cptkg#diagnosisCode"), "Claim",
+     "Claim.item.where(sequence = 1).diagnosisCodeableConcept"),
+    (_result("SpecialtyTypical", line="3", path="https://w3id.org/cptkg#unknown"), "Claim",
+     "Claim.item.where(sequence = 3).careTeamSequence"),
+    (_result("DiagnosisCodeValid", diagnosis="2"), "Claim",
+     "Claim.diagnosis.where(sequence = 2).diagnosisCodeableConcept"),
+    (_result("DiagnosisReferenceResolves", diagnosis="1"), "Claim",
+     "Claim.diagnosis.where(sequence = 1).diagnosisReference"),
+    (_result("ProviderReferenceResolves"), "Claim", "Claim.careTeam"),
+    (_result("PriorAuthorizationRequired"), "ExplanationOfBenefit", "ExplanationOfBenefit"),
+    (_result("AddOnModifier51", line="4"), "ExplanationOfBenefit",
+     "ExplanationOfBenefit.item.where(sequence = 4).modifier"),
+    (_result("Unreadable"), "Claim", None),
+])
+def test_each_result_names_its_element_as_fhirpath(result: Result, resource: str, path: str | None) -> None:
+    assert expression(result, resource) == path
+
+
+def test_a_claims_outcome_whole() -> None:
+    from cptkg.report.model import ClaimReport
+    from cptkg.report.outcome import outcome
+
+    report = ClaimReport("claims/2024 #7", "in.ndjson", "line 3", [
+        _result("AddOnModifier51", line="2"), _result("NoFactsForCode", line="1", severity="Info"),
+        _result("SpecialtyTypical", line="1", severity="Warning")], position=0)
+    assert outcome(report, 4) == {
+        "resourceType": "OperationOutcome", "id": "4-claims-2024--7",
+        "meta": {"tag": [{"system": "https://w3id.org/cptkg/verdict", "code": "does-not-conform"}]},
+        "extension": [{"url": "https://w3id.org/cptkg/fhir/StructureDefinition/claim-origin",
+                       "valueString": "in.ndjson line 3"}],
+        "issue": [
+            {"severity": "error", "code": "business-rule",
+             "details": {"coding": [{"system": RULE_SYSTEM, "code": "AddOnModifier51"}], "text": "fix AddOnModifier51"},
+             "expression": ["Claim.item.where(sequence = 2).modifier"]},
+            {"severity": "information", "code": "informational",
+             "details": {"coding": [{"system": RULE_SYSTEM, "code": "NoFactsForCode"}], "text": "fix NoFactsForCode"},
+             "expression": ["Claim.item.where(sequence = 1).productOrService"]},
+            {"severity": "warning", "code": "business-rule",
+             "details": {"coding": [{"system": RULE_SYSTEM, "code": "SpecialtyTypical"}],
+                         "text": "fix SpecialtyTypical"},
+             "expression": ["Claim.item.where(sequence = 1).careTeamSequence"]}]}
+    quiet = outcome(ClaimReport("x" * 70 + "!", "in.json"), 12)
+    assert quiet["id"] == "12-" + "x" * 61 and quiet["meta"]["tag"][0]["code"] == "conforms"
+    assert quiet["issue"] == [{"severity": "information", "code": "informational",
+                               "details": {"text": f"Claim {'x' * 70}! conforms: no rule found anything to fix."}}]
+    skipped = outcome(ClaimReport("--", "in.json", reason="its codes are 92004"), 1)
+    assert skipped["id"] == "1-claim"
+    assert skipped["issue"][0]["details"]["text"] == "Claim -- not applicable: its codes are 92004."

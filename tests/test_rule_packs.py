@@ -179,3 +179,33 @@ def test_prior_authorization_is_read_from_fhir_and_x12() -> None:
     assert all(r.error is None for r in records), [r.error for r in records if r.error]
     authorized = {r.claim_id: [str(o) for _s, p, o in r.triples if p == CPTKG.priorAuthorization] for r in records}
     assert authorized["PCN0001"] == ["PA-837-0001"] and authorized["PCN0002"] == []
+
+
+PACK_HEAD = """@prefix cptkg: <https://w3id.org/cptkg/ontology#> .
+@prefix ex: <https://example.org/packs/t#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+"""
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    # a message on another shape is not this one's (nor is one on another constraint)
+    ("""ex:Said a sh:NodeShape ; sh:targetClass cptkg:ClaimItem ; sh:severity sh:Info ; sh:message "m" ;
+           sh:path cptkg:bodySite ; sh:minCount 1 .
+        ex:Unsaid a sh:NodeShape ; sh:targetClass cptkg:ClaimItem ; sh:severity sh:Info ;
+           sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o }" ] .""",
+     "rule pack t.ttl: shape Unsaid has no sh:message: say what to do when it fires"),
+    # a shape is known by its type too, not only by a severity
+    ("""ex:Typed a sh:NodeShape ; sh:targetClass cptkg:ClaimItem ; sh:message "m" ;
+           sh:path cptkg:bodySite ; sh:minCount 1 .""",
+     "rule pack t.ttl: shape Typed has no sh:severity (Violation, Warning or Info)"),
+    ("""ex:Property a sh:PropertyShape ; sh:targetClass cptkg:ClaimItem ; sh:message "m" ;
+           sh:path cptkg:bodySite ; sh:minCount 1 .""",
+     "rule pack t.ttl: shape Property has no sh:severity (Violation, Warning or Info)"),
+])
+def test_a_pack_shape_is_judged_on_its_own_parts(body: str, says: str) -> None:
+    from cptkg.errors import InputError
+
+    pack = packs.PackSource("t.ttl", (("t.ttl", PACK_HEAD + body),))
+    with pytest.raises(InputError) as caught:
+        packs.build(packs.RuleSpec((pack,)))
+    assert str(caught.value) == says
