@@ -5,6 +5,7 @@ examples/expected-results.json; the input forms, standard input and the code-sys
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -507,3 +508,128 @@ def test_remote_contexts_and_imports_are_found_at_any_depth() -> None:
                 "@graph": [{"@context": {"@import": "https://b.example/i"}}, {"nested": [{"@context": "c.jsonld"}]}]}
     assert sorted(remote_contexts(document)) == ["c.jsonld", "https://a.example/ctx", "https://b.example/i"]
     assert remote_contexts({"@context": {"@vocab": "x"}, "@graph": [1, "s"]}) == []
+
+
+@pytest.mark.parametrize(("segments", "said"), [
+    ([["GS", "HC", "A", "B", "20250305", "0900", "1", "X", "005010X223A2"]],
+     "an X12 837I (institutional claims, 005010X223A2), not an 837P professional claim file: cptkg reads 837P "
+     "005010X222A1"),
+    ([["GS", "HC", "A", "B", "20250305", "0900", "1", "X", "005010X224A2"]],
+     "an X12 837D (dental claims, 005010X224A2), not an 837P: cptkg reads 837P 005010X222A1"),
+    ([["ST", "835", "0001"]], "an X12 835 (claim payment and remittance advice), not an 837P claim file"),
+    ([["ST", "123", "0001"]], "an X12 123, not an 837P claim file"),
+    ([["ST"]], "an X12 transaction without a type, not an 837P claim file"),
+    ([["ST", "837", "0001", "004010X098A1"]], "an X12 837 of version 004010X098A1: cptkg reads 837P 005010X222A1 only"),
+])
+def test_an_x12_file_that_is_not_an_837p_says_what_it_is(segments: list[list[str]], said: str) -> None:
+    from cptkg.claims.x12 import X12Error, identify
+
+    with pytest.raises(X12Error) as caught:
+        identify([["ISA"], *segments])
+    assert str(caught.value) == said
+
+
+def test_an_837p_gs_or_st_without_a_version_is_read() -> None:
+    from cptkg.claims.x12 import identify
+
+    identify([["GS", "HC"], ["ST", "837", "0001"], ["GS", "HC", "A", "B", "d", "t", "1", "X", "005010X222A1"]])
+
+
+def test_text_that_is_not_an_interchange_says_so() -> None:
+    from cptkg.claims.x12 import X12Error, normalised
+
+    for text in ("ISA*00*short~", "\ufeff  GS*HC~" + " " * 200):
+        with pytest.raises(X12Error) as caught:
+            normalised(text)
+        assert str(caught.value) == "not an X12 interchange: it does not start with a complete ISA segment"
+
+
+def test_pyx12_logs_nothing_its_errors_are_results(caplog: pytest.LogCaptureFixture) -> None:
+    from cptkg.claims.x12 import read_x12_text
+
+    caplog.set_level(logging.DEBUG)
+    records = list(read_x12_text((INPUTS / "professional-broken.x12").read_text(), "broken.x12"))
+    assert any(not r.readable for r in records)
+    assert [r.name for r in caplog.records if r.name.startswith("pyx12")] == []
+
+
+def _one_claim_837p(claim_segments: list[str]) -> str:
+    """The 20-claim file's envelope and billing provider around the given claim segments."""
+    segments = [s.strip() for s in (INPUTS / "professional-20-claims.x12").read_text().split("~") if s.strip()]
+    head = segments[:segments.index(next(s for s in segments if s.startswith("CLM*")))]
+    body = head[head.index(next(s for s in head if s.startswith("ST*"))):] + claim_segments
+    trailer = [f"SE*{len(body) + 1}*0001", "GE*1*1", "IEA*1*000000101"]
+    return "~\n".join(head[:head.index(body[0])] + body + trailer) + "~\n"
+
+
+def test_an_837p_claim_becomes_exactly_this_claim_graph() -> None:
+    """Every element the reader maps (README, Input forms), pinned triple by triple: CLM05 place,
+    HI ABK/ABF, REF*G1, the claim's rendering provider (2310B) and a line's own (2420A) with their
+    PRV taxonomies, SV101 modifiers, SV104 units, SV105 place over CLM05, SV107 pointers, DTP*472
+    D8 and RD8 (first day)."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import RDF, XSD
+
+    from cptkg.claims.x12 import read_x12_text
+    from cptkg.kg.namespaces import CPT, CPTKG, ICD10CM, MOD, NUCC, POS
+
+    text = _one_claim_837p([
+        "CLM*PCN0100*900***22:B:1*Y*A*Y*Y", "REF*G1*PA12345", "HI*ABK:T847XXA*ABF:Z9889",
+        "NM1*82*1*SURGEON*ANNA****XX*1234567893", "PRV*PE*PXC*207X00000X",
+        "LX*1", "SV1*HC:20701:LT:59*500*UN*2*11**1:2", "DTP*472*D8*20250304",
+        "LX*2", "SV1*HC:20680*300*UN*1***2", "DTP*472*RD8*20250305-20250306",
+        "NM1*82*1*OTHER*BOB****XX*1245319599", "PRV*PE*PXC*208600000X",
+    ])
+    [record] = read_x12_text(text, "one.x12")
+    assert record.error is None and (record.claim_id, record.where) == ("PCN0100", "segment 21")
+    claim = record.iri
+    node = lambda kind, n: URIRef(f"{claim}/{kind}/{n}")  # noqa: E731
+    one, two = node("item", 1), node("item", 2)
+    surgeon, other = node("careTeam", 1), node("careTeam", 2)
+    assert set(record.triples) == {
+        (claim, RDF.type, CPTKG.Claim), (claim, CPTKG.priorAuthorization, Literal("PA12345")),
+        (claim, CPTKG.diagnosis, node("diagnosis", 1)), (claim, CPTKG.diagnosis, node("diagnosis", 2)),
+        (node("diagnosis", 1), RDF.type, CPTKG.ClaimDiagnosis), (node("diagnosis", 1), CPTKG.sequence, Literal(1)),
+        (node("diagnosis", 1), CPTKG.diagnosisCode, ICD10CM["T84.7XXA"]),
+        (node("diagnosis", 2), RDF.type, CPTKG.ClaimDiagnosis), (node("diagnosis", 2), CPTKG.sequence, Literal(2)),
+        (node("diagnosis", 2), CPTKG.diagnosisCode, ICD10CM["Z98.89"]),
+        (claim, CPTKG.item, one), (one, RDF.type, CPTKG.ClaimItem), (one, CPTKG.lineNumber, Literal("1")),
+        (one, CPTKG.sequence, Literal(1)), (one, CPTKG.productOrService, CPT["20701"]),
+        (one, CPTKG.modifier, MOD["LT"]), (one, CPTKG.modifier, MOD["59"]), (one, CPTKG.quantity, Literal(2)),
+        (one, CPTKG.location, POS["11"]), (one, CPTKG.servicedDate, Literal("2025-03-04", datatype=XSD.date)),
+        (one, CPTKG.diagnosisSequence, Literal(1)), (one, CPTKG.diagnosisSequence, Literal(2)),
+        (one, CPTKG.careTeamSequence, Literal(1)),
+        (claim, CPTKG.item, two), (two, RDF.type, CPTKG.ClaimItem), (two, CPTKG.lineNumber, Literal("2")),
+        (two, CPTKG.sequence, Literal(2)), (two, CPTKG.productOrService, CPT["20680"]),
+        (two, CPTKG.quantity, Literal(1)), (two, CPTKG.location, POS["22"]),
+        (two, CPTKG.servicedDate, Literal("2025-03-05", datatype=XSD.date)),
+        (two, CPTKG.diagnosisSequence, Literal(2)), (two, CPTKG.careTeamSequence, Literal(2)),
+        (claim, CPTKG.careTeam, surgeon), (surgeon, RDF.type, CPTKG.CareTeamMember),
+        (surgeon, CPTKG.sequence, Literal(1)), (surgeon, CPTKG.provider, URIRef("urn:cptkg:npi:1234567893")),
+        (surgeon, CPTKG.qualification, NUCC["207X00000X"]),
+        (claim, CPTKG.careTeam, other), (other, RDF.type, CPTKG.CareTeamMember),
+        (other, CPTKG.sequence, Literal(2)), (other, CPTKG.provider, URIRef("urn:cptkg:npi:1245319599")),
+        (other, CPTKG.qualification, NUCC["208600000X"]),
+    }
+
+
+def test_an_837p_claims_problems_and_the_envelopes_are_named_three_then_counted() -> None:
+    from cptkg.claims.x12 import read_x12_text
+
+    segments = ["CLM*PCN0100*900***22:B:1*Y*A*Y*Y", "HI*ABK:T847XXA"]
+    for number in range(1, 5):  # four lines, each with a one-day RD8 (a range needs two dates)
+        segments += [f"LX*{number}", "SV1*HC:20701*500*UN*1***1", f"DTP*472*RD8*2025030{number}"]
+    [record] = read_x12_text(_one_claim_837p(segments), "one.x12")
+    invalid = 'DTP03: Data element "Service Date" (DTP03) contains an invalid date'
+    assert record.error == (f"one.x12 segment 21: claim PCN0100: segment 25: {invalid} (20250301) (20250301); "
+                            f"segment 28: {invalid} (20250302) (20250302); segment 31: {invalid} (20250303) "
+                            "(20250303) (and 1 more)")
+    text = _one_claim_837p(["CLM*PCN0100*900***22:B:1*Y*A*Y*Y", "HI*ABK:T847XXA", "LX*1",
+                            "SV1*HC:20701*500*UN*1***1", "DTP*472*D8*20250304"])
+    text = text.replace("GE*1*1", "GE*9*1").replace("IEA*1*", "IEA*7*").replace("SE*24*0001", "SE*99*0002")
+    claim, envelope = read_x12_text(text, "one.x12")
+    assert claim.readable and (envelope.claim_id, envelope.where) == ("one.x12 envelope", "segment 1")
+    assert envelope.error == (
+        "one.x12: the interchange does not follow the 837P map: segment 1: ISA: IEA count for IEA02=000000101 "
+        "is wrong; segment 2: GS: GE count of 9 for GE02=1 is wrong. I count 1; segment 3: ST: SE count of 99 "
+        "for SE02=0002 is wrong. I count 24 (and 1 more)")
