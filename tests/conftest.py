@@ -43,6 +43,17 @@ def shared_scope(fixture_name: str, config: pytest.Config) -> str:
     return "function" if IN_PROCESS else "module"
 
 
+def files_for(request: pytest.FixtureRequest, folder: Path) -> list[Path]:
+    """The files a shared validated-folder fixture reads: the whole folder, except under mutation
+    testing for a test about one example (a ``name`` parameter), which gets that example's files
+    alone (every test validating the whole folder made a mutant's run take minutes)."""
+    params = getattr(getattr(request.node, "callspec", None), "params", {})
+    name = params.get("name")
+    if IN_PROCESS and isinstance(name, str):
+        return sorted(folder.glob(f"{Path(name).stem}.*"))
+    return [folder]
+
+
 def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
             cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real command line in a subprocess, as a user would."""

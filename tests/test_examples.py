@@ -13,7 +13,7 @@ import pytest
 from cptkg.report.model import ValidationReport
 from cptkg.rules import catalog as shapes
 from cptkg.rules.validator import validate_paths
-from tests.conftest import shared_scope
+from tests.conftest import files_for, shared_scope
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "claims"
@@ -37,8 +37,8 @@ def focus_key(focus: str) -> str:
 
 
 @pytest.fixture(scope=shared_scope)
-def report() -> ValidationReport:
-    return validate_paths(EXAMPLES)
+def report(request: pytest.FixtureRequest) -> ValidationReport:
+    return validate_paths(*files_for(request, EXAMPLES))
 
 
 @pytest.fixture(scope=shared_scope)

@@ -19,7 +19,7 @@ from cptkg.claims.files import detect
 from cptkg.kg.namespaces import SYSTEM_CPT, SYSTEM_HCPCS, SYSTEM_ICD10CM, SYSTEM_NUCC, SYSTEM_POS
 from cptkg.report.model import ClaimReport
 from cptkg.rules.validator import validate_paths
-from tests.conftest import shared_scope
+from tests.conftest import files_for, shared_scope
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ROOT / "examples" / "inputs"
@@ -46,8 +46,8 @@ def summary(claim: ClaimReport) -> dict:
 
 
 @pytest.fixture(scope=shared_scope)
-def reports() -> dict[str, list[ClaimReport]]:
-    report = validate_paths(INPUTS)
+def reports(request: pytest.FixtureRequest) -> dict[str, list[ClaimReport]]:
+    report = validate_paths(*files_for(request, INPUTS))
     out: dict[str, list[ClaimReport]] = {}
     for claim in report.claims:
         out.setdefault(f"inputs/{Path(claim.source).name}", []).append(claim)
@@ -298,7 +298,9 @@ def test_a_cut_short_837p_loses_no_claim_silently(tmp_path: Path) -> None:
     claims = validate_paths(path).claims
     assert [(c.claim, c.verdict) for c in claims[:3]] == [
         ("PCN0001", "conforms"), ("PCN0002", "conforms"), ("PCN0003", "unreadable")]
-    assert "the file ends inside this claim" in claims[2].results[0].message
+    assert claims[2].results[0].message.endswith(
+        "claim PCN0003: segment 61: the file ends inside this claim (no SE follows): it may be cut short; "
+        "send the whole file")
     assert "Interchange Control Trailer" in claims[3].results[0].message and claims[3].where == "segment 1"
 
 
