@@ -56,7 +56,8 @@ def files_for(request: pytest.FixtureRequest, folder: Path) -> list[Path]:
 
 def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
             cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real command line in a subprocess, as a user would."""
+    """Run the real command line in a subprocess, as a user would (under mutation testing, in this
+    process, unless the test sets the environment, which only a process of its own can have)."""
     if IN_PROCESS and not env:
         return _run_cli_in_process(list(args), stdin, cwd or ROOT)
     full_env = {**os.environ, **(env or {})}
