@@ -377,3 +377,21 @@ def test_places_compose_inside_a_line_of_ndjson() -> None:
     [whole] = fhir.read_json_text("{bad", "x.json")
     assert whole.error == ("x.json: malformed JSON at line 1, column 2: Expecting property name enclosed "
                            "in double quotes")
+
+
+def test_the_direct_view_refuses_an_element_cptkg_does_not_read() -> None:
+    from cptkg.claims.fhirjson import claim_view
+
+    view = claim_view(_example())
+    assert view.item[0].sequence == 1 and view.raw() is not None
+    with pytest.raises(AttributeError) as caught:
+        _ = view.patientPaid
+    assert str(caught.value) == "cptkg's FHIR view does not read the element 'patientPaid'"
+
+
+def test_a_long_line_is_cut_at_the_limit_and_the_rest_of_it_skipped() -> None:
+    import io
+
+    lines = list(fhir.bounded_lines(io.BytesIO(b"x" * 100 + b"\n" + b"ok\n" + b"y" * 30), limit=10))
+    assert lines == [b"x" * 11, b"ok\n", b"y" * 11]
+    assert list(fhir.bounded_lines(io.BytesIO(b"short\n"), limit=10)) == [b"short\n"]

@@ -568,7 +568,7 @@ def test_an_837p_claim_becomes_exactly_this_claim_graph() -> None:
     """Every element the reader maps (README, Input forms), pinned triple by triple: CLM05 place,
     HI ABK/ABF, REF*G1, the claim's rendering provider (2310B) and a line's own (2420A) with their
     PRV taxonomies, SV101 modifiers, SV104 units, SV105 place over CLM05, SV107 pointers, DTP*472
-    D8 and RD8 (first day)."""
+    D8 and RD8 (first day), a line coded in another system (SV101-1 ER) kept as an other line."""
     from rdflib import Literal, URIRef
     from rdflib.namespace import RDF, XSD
 
@@ -579,8 +579,9 @@ def test_an_837p_claim_becomes_exactly_this_claim_graph() -> None:
         "CLM*PCN0100*900***22:B:1*Y*A*Y*Y", "REF*G1*PA12345", "HI*ABK:T847XXA*ABF:Z9889",
         "NM1*82*1*SURGEON*ANNA****XX*1234567893", "PRV*PE*PXC*207X00000X",
         "LX*1", "SV1*HC:20701:LT:59*500*UN*2*11**1:2", "DTP*472*D8*20250304",
-        "LX*2", "SV1*HC:20680*300*UN*1***2", "DTP*472*RD8*20250305-20250306",
+        "LX*2", "SV1*HC:20680*300*UN*3***2", "DTP*472*RD8*20250305-20250306",
         "NM1*82*1*OTHER*BOB****XX*1245319599", "PRV*PE*PXC*208600000X",
+        "LX*3", "SV1*ER:X1234*10*UN*1***1", "DTP*472*D8*20250304",
     ])
     [record] = read_x12_text(text, "one.x12")
     assert record.error is None and (record.claim_id, record.where) == ("PCN0100", "segment 21")
@@ -603,7 +604,7 @@ def test_an_837p_claim_becomes_exactly_this_claim_graph() -> None:
         (one, CPTKG.careTeamSequence, Literal(1)),
         (claim, CPTKG.item, two), (two, RDF.type, CPTKG.ClaimItem), (two, CPTKG.lineNumber, Literal("2")),
         (two, CPTKG.sequence, Literal(2)), (two, CPTKG.productOrService, CPT["20680"]),
-        (two, CPTKG.quantity, Literal(1)), (two, CPTKG.location, POS["22"]),
+        (two, CPTKG.quantity, Literal(3)), (two, CPTKG.location, POS["22"]),
         (two, CPTKG.servicedDate, Literal("2025-03-05", datatype=XSD.date)),
         (two, CPTKG.diagnosisSequence, Literal(2)), (two, CPTKG.careTeamSequence, Literal(2)),
         (claim, CPTKG.careTeam, surgeon), (surgeon, RDF.type, CPTKG.CareTeamMember),
@@ -612,6 +613,8 @@ def test_an_837p_claim_becomes_exactly_this_claim_graph() -> None:
         (claim, CPTKG.careTeam, other), (other, RDF.type, CPTKG.CareTeamMember),
         (other, CPTKG.sequence, Literal(2)), (other, CPTKG.provider, URIRef("urn:cptkg:npi:1245319599")),
         (other, CPTKG.qualification, NUCC["208600000X"]),
+        (claim, CPTKG.otherLine, node("line", 3)), (node("line", 3), RDF.type, CPTKG.OtherClaimLine),
+        (node("line", 3), CPTKG.lineNumber, Literal("3")), (node("line", 3), CPTKG.otherCode, Literal("ER|X1234")),
     }
 
 
@@ -635,3 +638,40 @@ def test_an_837p_claims_problems_and_the_envelopes_are_named_three_then_counted(
         "one.x12: the interchange does not follow the 837P map: segment 1: ISA: IEA count for IEA02=000000101 "
         "is wrong; segment 2: GS: GE count of 9 for GE02=1 is wrong. I count 1; segment 3: ST: SE count of 99 "
         "for SE02=0002 is wrong. I count 24 (and 1 more)")
+
+
+def test_an_837p_claim_without_a_rendering_provider_is_the_billing_providers() -> None:
+    from rdflib import Literal, URIRef
+
+    from cptkg.claims.x12 import read_x12_text
+    from cptkg.kg.namespaces import CPTKG, NUCC
+
+    text = _one_claim_837p(["CLM*PCN0100*900***22:B:1*Y*A*Y*Y", "HI*ABK:T847XXA", "LX*1",
+                            "SV1*HC:20701*500*UN*1***1", "DTP*472*D8*20250304"])
+    [record] = read_x12_text(text, "one.x12")
+    member = URIRef(f"{record.iri}/careTeam/1")
+    assert {(p, o) for s, p, o in record.triples if s == member and p != CPTKG.sequence} >= {
+        (CPTKG.provider, URIRef("urn:cptkg:npi:1245319599")), (CPTKG.qualification, NUCC["207X00000X"])}
+    assert (URIRef(f"{record.iri}/item/1"), CPTKG.careTeamSequence, Literal(1)) in record.triples
+
+
+def test_an_837p_date_that_is_not_a_date_names_its_segment() -> None:
+    from cptkg.claims.x12 import read_x12_text
+
+    text = _one_claim_837p(["CLM*PCN0100*900***22:B:1*Y*A*Y*Y", "HI*ABK:T847XXA", "LX*1",
+                            "SV1*HC:20701*500*UN*1***1", "DTP*472*D8*2025"])
+    [record] = read_x12_text(text, "one.x12")
+    assert record.error == ('one.x12 segment 21: claim PCN0100: segment 25: DTP03: Data element "Service Date" '
+                            "(DTP03) contains an invalid date (2025) (2025); segment 25: DTP*472 date '2025' is not "
+                            "CCYYMMDD")
+
+
+def test_an_837p_without_its_se_keeps_the_trailer_errors_outside_the_claim() -> None:
+    from cptkg.claims.x12 import read_x12_text
+
+    text = _one_claim_837p(["CLM*PCN0100*900***22:B:1*Y*A*Y*Y", "HI*ABK:T847XXA", "LX*1",
+                            "SV1*HC:20701*500*UN*1***1", "DTP*472*D8*20250304"]).replace("SE*24*0001~\n", "")
+    claim, envelope = read_x12_text(text, "one.x12")
+    assert claim.readable and claim.claim_id == "PCN0100"
+    assert envelope.error == ('one.x12: the interchange does not follow the 837P map: segment 2: GS: Unterminated '
+                              'segment 0001; segment 26: Mandatory segment "Transaction Set Trailer" (SE) missing')

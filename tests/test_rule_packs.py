@@ -209,3 +209,83 @@ def test_a_pack_shape_is_judged_on_its_own_parts(body: str, says: str) -> None:
     with pytest.raises(InputError) as caught:
         packs.build(packs.RuleSpec((pack,)))
     assert str(caught.value) == says
+
+
+def test_a_rules_catalog_entry_and_its_explanation_whole() -> None:
+    from cptkg.rules import explain
+
+    spec = packs.spec([PACK])
+    catalog = {entry["rule"]: entry for entry in explain.catalog(spec)}
+    assert catalog["AddOnRequiresPrimary"] == {
+        "rule": "AddOnRequiresPrimary", "iri": "https://w3id.org/cptkg/shapes#AddOnRequiresPrimary",
+        "severity": "Violation", "checks": "an add-on code has a primary procedure",
+        "reads": ["cptkg:AddOnCode", "cptkg:acceptablePrimary", "cptkg:firstCode", "cptkg:holdsPrimaryProcedures",
+                  "cptkg:lastCode", "cptkg:standaloneAlternative", "skos:notation"],
+        "origin": "built in", "source": ["cptkg"]}
+    pack_rule = explain.rule("PayerPlaceOfServiceRequired", spec)
+    pack_rule.pop("shape")
+    assert pack_rule == {
+        "rule": "PayerPlaceOfServiceRequired", "iri": "https://example.org/payer-strict/rules#PayerPlaceOfServiceRequired",
+        "severity": "Violation",
+        "checks": "the payer pays a drug-delivery device code only at the places of service it lists",
+        "reads": ["payer:paidAtPlaceOfService", "skos:notation"], "origin": str(PACK), "source": [str(PACK)],
+        "description": "",
+        "messages": ["This payer pays {?code} only at places of service 21, 22 or 24, not {?place}: bill the place "
+                     "where the service was rendered, or ask the payer for an exception."],
+        "examples": {"folder": [str(PACK / "claims")], "xfail": ["payer-place-of-service_XFAIL"],
+                     "pass": ["payer-place-of-service_PASS"]}}
+    built_in = explain.rule("AddOnRequiresPrimary", packs.RuleSpec())
+    assert built_in["description"].startswith("CMS: an add-on code is paid only with a primary procedure")
+    assert built_in["messages"] == [
+        "Add-on code {?code} has no primary procedure on this claim on the same date by the same rendering provider "
+        "(a primary is a procedure of the CPT Surgery section, 10004-69990, or a listed acceptable primary; visits, "
+        "imaging and drugs are not): report it with its primary procedure{?advice}."]
+    assert built_in["examples"]["folder"] == ["examples/claims"]
+    assert "addon-requires-primary-other-date_XFAIL" in built_in["examples"]["xfail"]
+    assert "addon-requires-primary-other-date_PASS" in built_in["examples"]["pass"]
+
+
+def test_the_rules_catalog_and_one_rule_as_text() -> None:
+    from cptkg.rules import explain
+
+    spec = packs.spec([PACK])
+    text = explain.render_catalog(explain.catalog(spec)).splitlines()
+    start = next(n for n, line in enumerate(text) if line.startswith("AddOnRequiresPrimary "))
+    pad = " " * 33
+    assert text[start:start + 4] == [
+        "AddOnRequiresPrimary             Violation  built in",
+        f"{pad}an add-on code has a primary procedure",
+        f"{pad}reads: cptkg:AddOnCode, cptkg:acceptablePrimary,",
+        f"{pad}  cptkg:firstCode, cptkg:holdsPrimaryProcedures,"]
+    shown = explain.render_rule(explain.rule("PayerPlaceOfServiceRequired", spec))
+    assert shown.split("\nShape:\n")[0] == (
+        f"PayerPlaceOfServiceRequired  (Violation, {PACK})\n"
+        "  the payer pays a drug-delivery device code only at the places of service it lists\n\n"
+        "Message:\n"
+        "  This payer pays {?code} only at places of service 21, 22 or 24, not {?place}: bill the place where the "
+        "service was rendered, or ask the payer for an exception.\n\n"
+        "Reads from the graph:\n  payer:paidAtPlaceOfService, skos:notation\n\n"
+        f"Source: {PACK}\n\n"
+        f"Examples ({PACK / 'claims'}):\n"
+        "  XFAIL payer-place-of-service_XFAIL\n"
+        "  PASS  payer-place-of-service_PASS\n")
+
+
+def test_a_pack_rules_source_is_its_own_and_the_longest_prefix_names_a_term() -> None:
+    from cptkg.rules import explain
+
+    body = """@prefix dcterms: <http://purl.org/dc/terms/> .
+        ex:Cited a sh:NodeShape ; sh:targetClass cptkg:ClaimItem ; sh:severity sh:Info ; sh:message "m" ;
+           dcterms:source <https://example.org/policy/7> ; sh:path cptkg:bodySite ; sh:minCount 1 .
+        ex:Uncited a sh:NodeShape ; sh:targetClass cptkg:ClaimItem ; sh:severity sh:Info ; sh:message "m" ;
+           sh:path cptkg:bodySite ; sh:maxCount 3 ."""
+    spec = packs.RuleSpec((packs.PackSource("t.ttl", (("t.ttl", PACK_HEAD + body),)),))
+    catalog = {entry["rule"]: entry for entry in explain.catalog(spec)}
+    assert catalog["Cited"]["source"] == ["https://example.org/policy/7"]
+    assert catalog["Uncited"]["source"] == ["t.ttl"]
+    assert catalog["AddOnRequiresPrimary"]["source"] == ["cptkg"]
+    names = {"cptkg": "https://w3id.org/cptkg/", "ont": "https://w3id.org/cptkg/ontology#", "": "https://w3id.org/"}
+    assert explain._short("https://w3id.org/cptkg/ontology#firstCode", names) == "ont:firstCode"
+    assert explain._short("https://w3id.org/cptkg/cpt/20701", names) == "cptkg:cpt/20701"
+    assert explain._short("https://w3id.org/cptkg/", names) == "<https://w3id.org/cptkg/>"
+    assert explain._short("https://w3id.org/x", names) == "<https://w3id.org/x>"

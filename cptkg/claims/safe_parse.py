@@ -98,7 +98,8 @@ def parse_untrusted(text: str, fmt: str, where: str) -> Graph:
 
 
 def _format_name(fmt: str) -> str:
-    return {"turtle": "Turtle", "nt": "N-Triples", "xml": "RDF/XML", "json-ld": "JSON-LD"}.get(fmt, fmt)
+    # JSON-LD never gets here: its errors are worded above.
+    return {"turtle": "Turtle", "nt": "N-Triples", "xml": "RDF/XML"}.get(fmt, fmt)
 
 
 def _first_line(err: Exception) -> str:

@@ -70,7 +70,8 @@ def _issue(result: Result) -> dict[str, Any]:
 
 def _fhir_id(text: str) -> str:
     """A FHIR id ([A-Za-z0-9-.]{1,64}) made from a claim id."""
-    cleaned = "".join(c if c.isalnum() or c in "-." else "-" for c in text)[-64:].strip("-.")
+    # str.isalnum is true of "é" and "٣": a FHIR id is ASCII letters and digits only.
+    cleaned = "".join(c if (c.isascii() and c.isalnum()) or c in "-." else "-" for c in text)[-64:].strip("-.")
     return cleaned or "claim"
 
 
