@@ -675,3 +675,17 @@ def test_an_837p_without_its_se_keeps_the_trailer_errors_outside_the_claim() -> 
     assert claim.readable and claim.claim_id == "PCN0100"
     assert envelope.error == ('one.x12: the interchange does not follow the 837P map: segment 2: GS: Unterminated '
                               'segment 0001; segment 26: Mandatory segment "Transaction Set Trailer" (SE) missing')
+
+
+def test_json_ld_that_is_not_json_or_fetches_a_context_names_its_file() -> None:
+    from cptkg.claims.safe_parse import parse_untrusted
+    from cptkg.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        parse_untrusted("{bad", "json-ld", "c.jsonld")
+    assert str(caught.value) == ("c.jsonld: malformed JSON at line 1, column 2: Expecting property name enclosed "
+                                 "in double quotes")
+    with pytest.raises(InputError) as caught:
+        parse_untrusted('{"@context": "https://x.org/c"}', "json-ld", "c.jsonld")
+    assert str(caught.value) == ("c.jsonld: JSON-LD names a remote @context (https://x.org/c), which cptkg never "
+                                 "fetches: inline the context")

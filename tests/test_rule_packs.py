@@ -289,3 +289,40 @@ def test_a_pack_rules_source_is_its_own_and_the_longest_prefix_names_a_term() ->
     assert explain._short("https://w3id.org/cptkg/cpt/20701", names) == "cptkg:cpt/20701"
     assert explain._short("https://w3id.org/cptkg/", names) == "<https://w3id.org/cptkg/>"
     assert explain._short("https://w3id.org/x", names) == "<https://w3id.org/x>"
+
+
+@pytest.mark.parametrize(("toml", "says"), [
+    ("[validate]\nbatch-size = 0\n", "[validate] batch-size must be a whole number of at least 1"),
+    ('[validate]\nbatch-size = "500"\n', "[validate] batch-size must be a whole number of at least 1"),
+    ('[validate]\nfhir-strict = "yes"\n', "[validate] fhir-strict must be true or false"),
+    ("[validate]\nfhir-strict = 1\n", "[validate] fhir-strict must be true or false"),
+    ('[rules]\npacks = "one"\n', "[rules] packs must be a list of paths"),
+    ("rules = 1\n", "[rules] must be a table"),
+    ("validate = 1\n", "[validate] must be a table"),
+])
+def test_each_configuration_value_is_checked_in_process(tmp_path: Path, toml: str, says: str) -> None:
+    from cptkg.errors import InputError
+    from cptkg.rules import config
+
+    path = tmp_path / "cptkg.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        config.load(str(path))
+    assert str(caught.value) == f"{path}: {says}"
+    with pytest.raises(InputError):  # the same file found by its name (cptkg.toml) is refused too
+        config.load(cwd=tmp_path)
+
+
+def test_a_configuration_that_cannot_be_read_says_why(tmp_path: Path) -> None:
+    from cptkg.errors import InputError
+    from cptkg.rules import config
+
+    with pytest.raises(InputError) as caught:
+        config.load(str(tmp_path))
+    assert str(caught.value) == f"cannot read the configuration {tmp_path}: Is a directory"
+    (tmp_path / "cptkg.toml").write_text('[validate]\nformat = "json"\nbatch-size = 50\nfhir-strict = true\n',
+                                         encoding="utf-8")
+    found = config.load(cwd=tmp_path)
+    assert (found.path, found.validate) == (tmp_path / "cptkg.toml",
+                                            {"format": "json", "batch-size": 50, "fhir-strict": True})
+    assert config.load(cwd=tmp_path / "elsewhere").path is None
