@@ -97,3 +97,14 @@ def test_the_json_form_of_a_report_is_the_documented_one() -> None:
         {"claim": "c-2", "conforms": True, "verdict": "not-applicable",
          "origin": {"file": "claim.json", "where": None}, "reason": "its codes are 92004: no rule judges them",
          "results": []}]}
+
+
+def test_records_and_paths_given_together_are_all_reported_in_order() -> None:
+    from cptkg.claims import read_paths
+    from cptkg.rules.validator import validate_paths
+
+    [record] = read_paths([EXAMPLES / "specialty_PASS.json"])
+    report = validate_paths(EXAMPLES / "addon-modifier-51_XFAIL.json", record, EXAMPLES / "specialty_XFAIL.ttl")
+    assert [c.claim for c in report.claims] == [
+        "addon-modifier-51-XFAIL", "specialty-PASS", "https://example.org/claims/specialty_XFAIL"]
+    assert [c.claim for c in validate_paths(record).claims] == ["specialty-PASS"]

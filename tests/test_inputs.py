@@ -689,3 +689,13 @@ def test_json_ld_that_is_not_json_or_fetches_a_context_names_its_file() -> None:
         parse_untrusted('{"@context": "https://x.org/c"}', "json-ld", "c.jsonld")
     assert str(caught.value) == ("c.jsonld: JSON-LD names a remote @context (https://x.org/c), which cptkg never "
                                  "fetches: inline the context")
+
+
+def test_rdf_xml_with_a_doctype_is_refused_naming_the_file() -> None:
+    from cptkg.claims.safe_parse import parse_untrusted
+    from cptkg.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        parse_untrusted('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><rdf:RDF/>', "xml", "c.rdf")
+    assert str(caught.value) == ("c.rdf: RDF/XML with a DOCTYPE or ENTITY declaration is refused (entities could "
+                                 "read local files or fetch URLs)")

@@ -326,3 +326,27 @@ def test_a_configuration_that_cannot_be_read_says_why(tmp_path: Path) -> None:
     assert (found.path, found.validate) == (tmp_path / "cptkg.toml",
                                             {"format": "json", "batch-size": 50, "fhir-strict": True})
     assert config.load(cwd=tmp_path / "elsewhere").path is None
+
+
+def test_a_rules_own_message_and_a_path_its_query_binds() -> None:
+    """A core shape's message is its own (not another shape's); a pack query that binds ?path names
+    the element on both engines."""
+    from cptkg.claims import read_paths
+    from cptkg.rules import explain
+    from cptkg.rules.validator import Validator
+
+    assert explain.rule("ItemHasOneDate", packs.RuleSpec())["messages"] == [
+        "A service line needs exactly one date of service, an xsd:date such as 2025-03-04 (got {$value})."]
+    body = """@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+        ex:SiteNamed a sh:NodeShape ; sh:targetClass cptkg:ClaimItem ; sh:severity sh:Info ;
+           sh:sparql [ sh:message "say the site" ; sh:prefixes cptkg: ; sh:select '''SELECT $this ?path
+             WHERE { $this (cptkg:productOrService) ?code . BIND(cptkg:bodySite AS ?path) }''' ] .
+        cptkg: sh:declare [ sh:prefix "cptkg" ;
+           sh:namespace "https://w3id.org/cptkg/ontology#"^^<http://www.w3.org/2001/XMLSchema#anyURI> ] ."""
+    spec = packs.RuleSpec((packs.PackSource("t.ttl", (("t.ttl", PACK_HEAD + body),)),))
+    items = [str(item["sequence"])
+             for item in json.loads((EXAMPLES / "specialty_PASS.json").read_text(encoding="utf-8"))["item"]]
+    for engine in ("oxigraph", "pyshacl"):
+        [report] = Validator(engine=engine, rules=spec).validate(list(read_paths([EXAMPLES / "specialty_PASS.json"])))
+        named = sorted((r.line, r.path) for r in report.results if r.rule == "SiteNamed")
+        assert named == [(line, "https://w3id.org/cptkg/ontology#bodySite") for line in items], engine

@@ -13,6 +13,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
 from cptkg.claims import ClaimRecord, diagnosis_codes, read_paths
+from cptkg.claims.files import check_form
 from cptkg.claims.record import CLAIM_IRI_BASE
 from cptkg.errors import InputError, valid_unicode
 from cptkg.kg import icd10cm, ncci, resources
@@ -303,9 +304,19 @@ def validate_paths(*sources: Any, batch_size: int = 500, kg: Any = None,
     """Validate claim files/folders (or ClaimRecords) and return the whole report."""
     if not sources:
         raise InputError("validate needs claims: give files, folders or ClaimRecords")
-    paths = [s for s in sources if not isinstance(s, ClaimRecord)]
-    records: Iterable[ClaimRecord] = [s for s in sources if isinstance(s, ClaimRecord)]
-    if paths:
-        records = read_paths(paths, input_format)
     validator = Validator(kg, engine=engine)
-    return ValidationReport(list(validator.validate(records, batch_size)))
+    return ValidationReport(list(validator.validate(_in_order(sources, input_format), batch_size)))
+
+
+def _in_order(sources: tuple[Any, ...], input_format: str | None) -> Iterator[ClaimRecord]:
+    """The claims of files, folders and ClaimRecords given together, in the order given (the
+    records given beside paths were once dropped)."""
+    if not any(isinstance(s, ClaimRecord) for s in sources):
+        yield from read_paths(sources, input_format)  # one numbering of positions across the paths
+        return
+    check_form(input_format)
+    for source in sources:
+        if isinstance(source, ClaimRecord):
+            yield source
+        else:
+            yield from read_paths([source], input_format)
