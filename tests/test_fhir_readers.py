@@ -372,6 +372,7 @@ def test_places_compose_inside_a_line_of_ndjson() -> None:
     [record] = fhir.records_from_resource(bundle, "b.ndjson", "line 3")
     assert (record.where, record.readable) == ("line 3, entry[0]", True)
     [broken] = fhir.read_json_text("{bad", "x.json", "line 2")
+    assert (broken.claim_id, broken.source, broken.where) == ("x.json", "x.json", "line 2")
     assert broken.error == ("x.json, line 2: malformed JSON at line 1, column 2: Expecting property name "
                             "enclosed in double quotes")
     [whole] = fhir.read_json_text("{bad", "x.json")
@@ -395,3 +396,11 @@ def test_a_long_line_is_cut_at_the_limit_and_the_rest_of_it_skipped() -> None:
     lines = list(fhir.bounded_lines(io.BytesIO(b"x" * 100 + b"\n" + b"ok\n" + b"y" * 30), limit=10))
     assert lines == [b"x" * 11, b"ok\n", b"y" * 11]
     assert list(fhir.bounded_lines(io.BytesIO(b"short\n"), limit=10)) == [b"short\n"]
+
+
+def test_a_json_document_with_an_unknown_modifier_extension_is_refused() -> None:
+    claim = _example()
+    claim["modifierExtension"] = [{"url": "http://example.org/void", "valueBoolean": True}]
+    [record] = fhir.read_json_text(json.dumps(claim), "c.json")
+    assert record.error == ("c.json: Claim addon-requires-primary-PASS: Claim has the modifierExtension "
+                            "http://example.org/void, which cptkg does not understand (FHIR forbids ignoring one)")

@@ -699,3 +699,15 @@ def test_rdf_xml_with_a_doctype_is_refused_naming_the_file() -> None:
         parse_untrusted('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><rdf:RDF/>', "xml", "c.rdf")
     assert str(caught.value) == ("c.rdf: RDF/XML with a DOCTYPE or ENTITY declaration is refused (entities could "
                                  "read local files or fetch URLs)")
+
+
+def test_json_depth_is_counted_from_the_document_and_scalars_are_not_containers() -> None:
+    from cptkg.claims.safe_parse import MAX_JSON_DEPTH, json_depth_ok, load_json
+    from cptkg.errors import InputError
+
+    assert json_depth_ok(5) and json_depth_ok("text") and json_depth_ok(None)
+    nested = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+    assert load_json(nested, "ok.json") is not None
+    with pytest.raises(InputError) as caught:
+        load_json("[" + nested + "]", "deep.json")
+    assert str(caught.value) == f"deep.json: JSON nested deeper than {MAX_JSON_DEPTH} levels"
