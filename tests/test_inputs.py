@@ -711,3 +711,13 @@ def test_json_depth_is_counted_from_the_document_and_scalars_are_not_containers(
     with pytest.raises(InputError) as caught:
         load_json("[" + nested + "]", "deep.json")
     assert str(caught.value) == f"deep.json: JSON nested deeper than {MAX_JSON_DEPTH} levels"
+
+
+def test_an_837p_segment_error_names_the_segment_and_the_value() -> None:
+    from cptkg.claims.x12 import read_x12_text
+
+    text = _one_claim_837p(["CLM*PCN0100*900***22:B:1*Y*A*Y*Y", "HI*ABK:T847XXA", "LX*1",
+                            "SV1*HC:20701*500*UN*1***1", "DTP*472*D8*20250304*X"])
+    [record] = read_x12_text(text, "one.x12")
+    assert record.error == ('one.x12 segment 21: claim PCN0100: segment 25: DTP: Too many elements in segment '
+                            '"Date - Service Date" (DTP). Has 4, should have 3 (X)')
