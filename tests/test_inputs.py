@@ -721,3 +721,17 @@ def test_an_837p_segment_error_names_the_segment_and_the_value() -> None:
     [record] = read_x12_text(text, "one.x12")
     assert record.error == ('one.x12 segment 21: claim PCN0100: segment 25: DTP: Too many elements in segment '
                             '"Date - Service Date" (DTP). Has 4, should have 3 (X)')
+
+
+def test_bytes_that_hold_no_claims_are_one_record_saying_what_to_give(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cptkg.claims import files
+
+    [empty] = files.read_bytes(b"  \n", "x.txt")
+    assert (empty.claim_id, empty.source, empty.error) == (
+        "x.txt", "x.txt", f"x.txt: an empty file: expected {files.EXPECTED} (or say which with --input-format)")
+    [other] = files.read_bytes(b"Claim 1: knee", "x.txt")
+    assert other.error == f"x.txt: not a claim file cptkg can read: expected {files.EXPECTED} (or say which with " \
+                          "--input-format)"
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", 1 << 20)
+    [large] = files.read_bytes(b"{" + b" " * (1 << 20), "big.json")
+    assert (large.claim_id, large.error) == ("big.json", "big.json: larger than 1 MiB: split it, or use NDJSON")
