@@ -732,6 +732,10 @@ def test_bytes_that_hold_no_claims_are_one_record_saying_what_to_give(monkeypatc
     [other] = files.read_bytes(b"Claim 1: knee", "x.txt")
     assert other.error == f"x.txt: not a claim file cptkg can read: expected {files.EXPECTED} (or say which with " \
                           "--input-format)"
+    [latin] = files.read_bytes('{"resourceType": "Claim", "id": "é"}'.encode("latin-1"), "l.json")
+    assert (latin.claim_id, latin.error) == ("l.json", "l.json: not UTF-8 text (byte 33); save the file as UTF-8")
+    [binary] = files.read_bytes(b'{"a": "\x00"}', "b.json")
+    assert (binary.claim_id, binary.error) == ("b.json", "b.json: a binary file, not claims")
     monkeypatch.setattr(files, "MAX_FILE_BYTES", 1 << 20)
     [large] = files.read_bytes(b"{" + b" " * (1 << 20), "big.json")
     assert (large.claim_id, large.error) == ("big.json", "big.json: larger than 1 MiB: split it, or use NDJSON")
