@@ -404,3 +404,21 @@ def test_a_json_document_with_an_unknown_modifier_extension_is_refused() -> None
     [record] = fhir.read_json_text(json.dumps(claim), "c.json")
     assert record.error == ("c.json: Claim addon-requires-primary-PASS: Claim has the modifierExtension "
                             "http://example.org/void, which cptkg does not understand (FHIR forbids ignoring one)")
+
+
+def test_an_other_coded_line_keeps_its_sequence_and_only_documentation_categories_count() -> None:
+    from rdflib import Literal, URIRef
+
+    from cptkg.kg.namespaces import CPTKG
+
+    claim = _example()
+    claim["item"].append({"sequence": 9, "productOrService": {"coding": [
+        {"system": "https://www.nubc.org/CodeSystem/RevenueCodes", "code": "0360"}]}})
+    claim["supportingInfo"] = [{"sequence": 7, "category": {"coding": [
+        {"system": "http://terminology.hl7.org/CodeSystem/claiminformationcategory", "code": "attachment"}]}}]
+    for strict in (False, True):
+        with reader(strict):
+            [record] = fhir.records_from_resource(claim, "c.json")
+        other = URIRef(f"{record.iri}/line/9")  # lines are named by their sequence
+        assert (other, CPTKG.sequence, Literal(9)) in record.triples, strict
+        assert not any(p == CPTKG.supportingInfo for _s, p, _o in record.triples), strict
