@@ -421,4 +421,7 @@ def test_an_other_coded_line_keeps_its_sequence_and_only_documentation_categorie
             [record] = fhir.records_from_resource(claim, "c.json")
         other = URIRef(f"{record.iri}/line/9")  # lines are named by their sequence
         assert (other, CPTKG.sequence, Literal(9)) in record.triples, strict
+        first = URIRef(f"{record.iri}/item/{claim['item'][0]['sequence']}")
+        assert [o for s, p, o in record.triples if s == first and p == CPTKG.sequence] == [
+            Literal(claim["item"][0]["sequence"])], strict
         assert not any(p == CPTKG.supportingInfo for _s, p, _o in record.triples), strict
