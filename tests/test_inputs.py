@@ -677,28 +677,21 @@ def test_an_837p_without_its_se_keeps_the_trailer_errors_outside_the_claim() -> 
                               'segment 0001; segment 26: Mandatory segment "Transaction Set Trailer" (SE) missing')
 
 
-def test_json_ld_that_is_not_json_or_fetches_a_context_names_its_file() -> None:
+@pytest.mark.parametrize(("text", "fmt", "file", "said"), [
+    ("{bad", "json-ld", "c.jsonld",
+     "malformed JSON at line 1, column 2: Expecting property name enclosed in double quotes"),
+    ('{"@context": "https://x.org/c"}', "json-ld", "c.jsonld",
+     "JSON-LD names a remote @context (https://x.org/c), which cptkg never fetches: inline the context"),
+    ('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><rdf:RDF/>', "xml", "c.rdf",
+     "RDF/XML with a DOCTYPE or ENTITY declaration is refused (entities could read local files or fetch URLs)"),
+])
+def test_a_refused_graph_names_its_file_and_why(text: str, fmt: str, file: str, said: str) -> None:
     from cptkg.claims.safe_parse import parse_untrusted
     from cptkg.errors import InputError
 
     with pytest.raises(InputError) as caught:
-        parse_untrusted("{bad", "json-ld", "c.jsonld")
-    assert str(caught.value) == ("c.jsonld: malformed JSON at line 1, column 2: Expecting property name enclosed "
-                                 "in double quotes")
-    with pytest.raises(InputError) as caught:
-        parse_untrusted('{"@context": "https://x.org/c"}', "json-ld", "c.jsonld")
-    assert str(caught.value) == ("c.jsonld: JSON-LD names a remote @context (https://x.org/c), which cptkg never "
-                                 "fetches: inline the context")
-
-
-def test_rdf_xml_with_a_doctype_is_refused_naming_the_file() -> None:
-    from cptkg.claims.safe_parse import parse_untrusted
-    from cptkg.errors import InputError
-
-    with pytest.raises(InputError) as caught:
-        parse_untrusted('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><rdf:RDF/>', "xml", "c.rdf")
-    assert str(caught.value) == ("c.rdf: RDF/XML with a DOCTYPE or ENTITY declaration is refused (entities could "
-                                 "read local files or fetch URLs)")
+        parse_untrusted(text, fmt, file)
+    assert str(caught.value) == f"{file}: {said}"
 
 
 def test_json_depth_is_counted_from_the_document_and_scalars_are_not_containers() -> None:
