@@ -194,6 +194,10 @@ PACK_HEAD = """@prefix cptkg: <https://w3id.org/cptkg/ontology#> .
         ex:Unsaid a sh:NodeShape ; sh:targetClass cptkg:ClaimItem ; sh:severity sh:Info ;
            sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o }" ] .""",
      "rule pack t.ttl: shape Unsaid has no sh:message: say what to do when it fires"),
+    # nor is the message of a shape it names as a property shape
+    ("""ex:Named a sh:PropertyShape ; sh:severity sh:Info ; sh:message "m" ; sh:path cptkg:bodySite ; sh:minCount 1 .
+        ex:Naming a sh:NodeShape ; sh:targetClass cptkg:ClaimItem ; sh:severity sh:Info ; sh:property ex:Named .""",
+     "rule pack t.ttl: shape Naming has no sh:message: say what to do when it fires"),
     # a shape is known by its type too, not only by a severity
     ("""ex:Typed a sh:NodeShape ; sh:targetClass cptkg:ClaimItem ; sh:message "m" ;
            sh:path cptkg:bodySite ; sh:minCount 1 .""",
@@ -243,6 +247,21 @@ def test_a_rules_catalog_entry_and_its_explanation_whole() -> None:
     assert built_in["examples"]["folder"] == ["examples/claims"]
     assert "addon-requires-primary-other-date_XFAIL" in built_in["examples"]["xfail"]
     assert "addon-requires-primary-other-date_PASS" in built_in["examples"]["pass"]
+
+
+def test_a_rule_shows_its_own_messages_not_those_of_the_shapes_it_names() -> None:
+    from cptkg.rules import explain
+
+    # ex:Child is a rule of its own (it has a severity) that ex:Parent also names as a property
+    # shape: pySHACL reports its results under ex:Child, so its message is not ex:Parent's.
+    pack = packs.PackSource("t.ttl", (("t.ttl", PACK_HEAD + """
+        ex:Parent a sh:NodeShape ; sh:targetClass cptkg:ClaimItem ; sh:severity sh:Info ; sh:property ex:Child ;
+           sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o }" ; sh:message "parent says" ] .
+        ex:Child a sh:PropertyShape ; sh:severity sh:Warning ; sh:message "child says" ;
+           sh:path cptkg:bodySite ; sh:minCount 1 ."""),))
+    spec = packs.RuleSpec((pack,))
+    assert explain.rule("Parent", spec)["messages"] == ["parent says"]
+    assert explain.rule("Child", spec)["messages"] == ["child says"]
 
 
 def test_the_rules_catalog_and_one_rule_as_text() -> None:

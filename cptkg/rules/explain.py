@@ -18,7 +18,7 @@ from cptkg.errors import InputError
 from cptkg.kg import resources
 from cptkg.kg.namespaces import CPTKG
 from cptkg.rules.catalog import rule_id
-from cptkg.rules.packs import BUILT_IN, RuleSpec, build, shape_description
+from cptkg.rules.packs import BUILT_IN, RuleSpec, build, rule_messages, shape_description
 
 # What a claim says, and what cptkg states about a claim after reading it: not graph facts.
 _CLAIM_TERMS = ({str(p) for props in VOCABULARY.values() for p in props} | {str(p) for p in CHILDREN}
@@ -109,12 +109,10 @@ def rule(rid: str, spec: RuleSpec) -> dict[str, Any]:
     shape = _shape_of(rules.shapes, rid)
     entry = next(r for r in catalog(spec) if r["rule"] == rid)
     shapes = rules.shapes
-    messages = [str(m) for m in shapes.objects(shape, SH.message)] + [
-        str(m) for c in shapes.objects(shape, SH.sparql) for m in shapes.objects(c, SH.message)]
     described = shape_description(shapes, [shape])
     for prefix, namespace in _prefixes(shapes, shape).items():
         described.bind(prefix, namespace, override=True)
-    entry.update({"description": str(shapes.value(shape, RDFS.comment) or ""), "messages": messages,
+    entry.update({"description": str(shapes.value(shape, RDFS.comment) or ""), "messages": rule_messages(shapes, shape),
                   "shape": described.serialize(format="turtle"),
                   "examples": _examples(rid, entry["origin"])})
     return entry

@@ -113,6 +113,13 @@ def _shape_part(graph: Graph) -> Graph:
     return shape_description(graph, shapes, follow=(SH.prefixes, SH.declare))
 
 
+def rule_messages(shapes: Graph, shape: URIRef) -> list[str]:
+    """A rule's messages: the shape's own and its SPARQL constraints'. Not those of a shape it names
+    with sh:property: that one is a rule of its own, and pySHACL reports its results under it."""
+    return [str(m) for m in shapes.objects(shape, SH.message)] + [
+        str(m) for c in shapes.objects(shape, SH.sparql) for m in shapes.objects(c, SH.message)]
+
+
 def _check_pack_shapes(name: str, shapes: Graph, builtin_ids: set[str]) -> dict[str, URIRef]:
     found: dict[str, URIRef] = {}
     for shape in sorted(shapes_in(shapes), key=str):
@@ -129,9 +136,7 @@ def _check_pack_shapes(name: str, shapes: Graph, builtin_ids: set[str]) -> dict[
             raise InputError(f"rule pack {name}: rule ID {rid} names two shapes ({found[rid]}, {shape})")
         if shapes.value(shape, SH.severity) is None:
             raise InputError(f"rule pack {name}: shape {rid} has no sh:severity (Violation, Warning or Info)")
-        messages = list(shapes.objects(shape, SH.message)) + [
-            m for c in shapes.objects(shape, SH.sparql) for m in shapes.objects(c, SH.message)]
-        if not messages:
+        if not rule_messages(shapes, shape):
             raise InputError(f"rule pack {name}: shape {rid} has no sh:message: say what to do when it fires")
         found[rid] = shape
     return found  # none: a pack of facts only (a payer's places for a code, say)
