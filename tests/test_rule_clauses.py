@@ -243,6 +243,20 @@ def test_pump_context_comes_from_the_lines_own_claim(tmp_path: Path, validator: 
     assert [r for r in got["a"] if r[0] == "PumpRemovalCode"] == []
 
 
+def test_a_message_names_the_value_it_got_and_no_value_when_there_was_none(tmp_path: Path,
+                                                                          validator: Validator) -> None:
+    """ItemHasOneDate's message ends "(got {$value})": filled with the wrong value, dropped whole when
+    the date is missing (a minCount result has no value)."""
+    good = (EXAMPLES / "place-of-service_PASS.ttl").read_text()
+    path = tmp_path / "dates.ttl"
+    path.write_text(good.replace('cptkg:servicedDate "2025-03-04"^^xsd:date ;', "", 1)
+                    .replace('"2025-03-04"^^xsd:date', '"2025-03-04"', 1))
+    [report] = validator.validate(claims.read_paths([path]))
+    said = "A service line needs exactly one date of service, an xsd:date such as 2025-03-04"
+    assert [(r.focus.rsplit("/", 1)[-1], r.message) for r in report.results if r.rule == "ItemHasOneDate"] == [
+        ("place-of-service_PASS-item-1", said + "."), ("place-of-service_PASS-item-2", said + " (got 2025-03-04).")]
+
+
 def test_a_line_without_a_code_is_caught(tmp_path: Path, validator: Validator) -> None:
     """The sh:minCount of ItemHasOneCode and DiagnosisHasOneCode (Turtle: the FHIR reader keeps a line
     without a CPT/HCPCS code as an other line); a line without a quantity reads as 1 unit."""

@@ -369,3 +369,19 @@ def test_a_rules_own_message_and_a_path_its_query_binds() -> None:
         [report] = Validator(engine=engine, rules=spec).validate(list(read_paths([EXAMPLES / "specialty_PASS.json"])))
         named = sorted((r.line, r.path) for r in report.results if r.rule == "SiteNamed")
         assert named == [(line, "https://w3id.org/cptkg/ontology#bodySite") for line in items], engine
+
+
+def test_a_core_shapes_message_names_its_focus_node_and_drops_a_value_it_did_not_get() -> None:
+    """{$this} in a pack's core-constraint message is the line's IRI; " (got {$value})" goes when a
+    minCount result has no value; the same on both engines."""
+    from cptkg.claims import read_paths
+    from cptkg.rules.validator import Validator
+
+    body = """ex:SiteNeeded a sh:PropertyShape ; sh:targetClass cptkg:ClaimItem ; sh:severity sh:Info ;
+           sh:message "line {$this} needs a site (got {$value})" ; sh:path cptkg:bodySite ; sh:minCount 1 ."""
+    spec = packs.RuleSpec((packs.PackSource("t.ttl", (("t.ttl", PACK_HEAD + body),)),))
+    for engine in ("oxigraph", "pyshacl"):
+        [report] = Validator(engine=engine, rules=spec).validate(list(read_paths([EXAMPLES / "specialty_PASS.json"])))
+        said = [(r.focus, r.message) for r in report.results if r.rule == "SiteNeeded"]
+        assert [focus.rsplit("::", 1)[-1] for focus, _message in said] == ["specialty-PASS/item/1"], engine
+        assert [message for _focus, message in said] == [f"line {said[0][0]} needs a site"], engine
