@@ -150,6 +150,8 @@ def test_who_icd10_and_unknown_systems_are_not_aliases() -> None:
     (b'{"resourceType": "Claim"}\n{"resourceType": "Cl', "-", "ndjson"),
     (b'{\n"Claim"\n}\n', "-", "fhir"),
     (b"# a comment\n@prefix ex: <http://ex/> .", "-", "turtle"),
+    (b"PREFIX ex: <http://ex/>\nex:a ex:b ex:c .", "-", "turtle"),  # SPARQL-style directives (Turtle 1.1)
+    (b"BASE <http://ex/>\n<a> <b> <c> .", "-", "turtle"),
     (b"<https://ex/a> <https://ex/b> <https://ex/c> .", "a.nt", "nt"),
     (b"<?xml version='1.0'?><rdf:RDF/>", "-", "rdfxml"),
     (b"Claim 1: knee", "claims.ttl", "turtle"),  # the name says Turtle: its parser says what is wrong
@@ -753,3 +755,27 @@ def test_a_reader_that_breaks_leaves_one_unreadable_record_and_its_traceback_in_
     [logged] = [r for r in caplog.records if r.name == "cptkg.claims.files"]
     assert (logged.levelno, logged.getMessage()) == (logging.DEBUG, f"reading {path} failed")
     assert logged.exc_info is not None and str(logged.exc_info[1]) == "a reader's\n   own defect"
+
+
+def test_a_folder_reads_its_own_links_and_names_what_is_not_a_file(tmp_path: Path) -> None:
+    import os
+
+    from cptkg.claims.files import expand_paths
+    from cptkg.errors import InputError
+
+    assert expand_paths(["-"]) == [Path("-")]
+    folder = tmp_path / "claims"
+    (folder / "nested.json").mkdir(parents=True)  # a folder with a claim file's name is walked, not read
+    (folder / "nested.json" / "a.json").write_text("{}", encoding="utf-8")
+    (folder / "b.json").symlink_to(folder / "nested.json" / "a.json")  # a link inside the folder is read
+    assert expand_paths([folder]) == [folder / "b.json", folder / "nested.json" / "a.json"]
+    os.mkfifo(folder / "pipe.ttl")
+    with pytest.raises(InputError) as caught:
+        expand_paths([folder])
+    assert str(caught.value) == (f"{folder / 'pipe.ttl'} is not a regular file (a device, FIFO or socket): give claim "
+                                 "files or folders, or - for standard input")
+    (folder / "pipe.ttl").unlink()
+    (folder / "gone.json").symlink_to(folder / "missing.json")
+    with pytest.raises(InputError) as caught:
+        expand_paths([folder])
+    assert str(caught.value) == f"cannot read {folder / 'gone.json'}: No such file or directory"

@@ -83,7 +83,9 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                 if p.is_symlink() and not _inside(p, path):
                     raise InputError(f"{p} is a symbolic link out of the folder {path}: "
                                      "cptkg reads only the folder's own files")
-                if p.is_file():
+                # Anything else with a claim file's name (a FIFO, a device, a broken link) is
+                # refused by name, as it is when given itself: a claim is never skipped unsaid.
+                if not p.is_dir():
                     found.append(_regular_file(p, str(p)))
             if not found:
                 suffixes = ", ".join(sorted(SUFFIX_FORMS))
