@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from cptkg.claims import fhir
 from cptkg.claims.files import read_paths
+from cptkg.kg.namespaces import CPTKG
 from tests.conftest import ROOT, run_cli
 from tests.strategies import JUNK, claim_batches, fhir_claims
 
@@ -219,15 +220,19 @@ def _set_extension(claim: dict[str, Any], value: Any) -> None:
     (lambda c: c.update(billablePeriod={"start": "2025-02-30T10:00:00Z"}),
      "billablePeriod.start: '2025-02-30' is not a date of the calendar"),
     (lambda c: c.update(id="has space"), "id: 'has space' is not a FHIR id (letters, digits, - and ., at most 64)"),
-    (lambda c: c["supportingInfo"][0].update(valueString="  "),
-     "supportingInfo.0.valueString: an empty string (FHIR strings have content)"),
+    (lambda c: c["supportingInfo"][0].update(valueString=""),
+     "supportingInfo.0.valueString: '' is not a FHIR string (not empty; no whitespace but spaces, tabs and line "
+     "breaks)"),
+    (lambda c: c["supportingInfo"][0].update(valueString="a\vb"),  # fhir.resources's pattern is not anchored
+     "supportingInfo.0.valueString: 'a\\x0bb' is not a FHIR string (not empty; no whitespace but spaces, tabs "
+     "and line breaks)"),
     (lambda c: _set_extension(c, "yes"), "item.0.modifierExtension.0.valueBoolean: 'yes' is not true or false"),
     (lambda c: c.update(item={"sequence": 1}), "item: a list is expected here, not a JSON dict"),
     (lambda c: c.update(diagnosis=[1]), "diagnosis.0: an object is expected here, not a JSON int"),
 ], ids=["calendar", "date-form", "sequence-0", "sequence-2^31", "sequence-true", "quantity-text", "quantity-true",
         "two-serviced", "code-space", "code-number", "uri-space", "required-absent", "required-null",
-        "category-null", "datetime-form", "datetime-calendar", "id", "empty-string", "boolean", "not-a-list",
-        "not-an-object"])
+        "category-null", "datetime-form", "datetime-calendar", "id", "empty-string", "vertical-tab", "boolean",
+        "not-a-list", "not-an-object"])
 def test_the_direct_reader_names_what_is_wrong(change: Any, reason: str) -> None:
     claim = json.loads((ROOT / "examples" / "claims" / "addon-requires-primary_PASS.json").read_text(encoding="utf-8"))
     change(claim)
@@ -241,7 +246,8 @@ def test_the_direct_reader_names_what_is_wrong(change: Any, reason: str) -> None
     lambda c: c.update(billablePeriod={"start": "2025-03-04T10:00:00Z", "end": "2025-03"}),
     lambda c: _set_extension(c, False),
     lambda c: c["item"][0].update(quantity={"value": 1.0}),
-], ids=["sequence-max", "datetime-and-month", "boolean", "decimal"])
+    lambda c: c["supportingInfo"][0].update(valueString=" \t\n"),  # FHIR's string pattern takes whitespace
+], ids=["sequence-max", "datetime-and-month", "boolean", "decimal", "blank-string"])
 def test_the_direct_reader_takes_what_is_valid_at_the_edges(change: Any) -> None:
     claim = json.loads((ROOT / "examples" / "claims" / "addon-requires-primary_PASS.json").read_text(encoding="utf-8"))
     change(claim)
@@ -253,6 +259,24 @@ def test_the_direct_reader_takes_what_is_valid_at_the_edges(change: Any) -> None
         assert "not a valid FHIR" not in (record.error or "")
         read.append((record.error, sorted(record.triples)))
     assert read[0] == read[1]
+
+
+def test_a_prior_authorization_is_its_trimmed_text_and_a_blank_one_none() -> None:
+    claim = json.loads((ROOT / "examples" / "claims" / "addon-requires-primary_PASS.json").read_text(encoding="utf-8"))
+    claim["insurance"][0]["preAuthRef"] = ["  ", " PA-1\t"]
+    for strict in (False, True):
+        with reader(strict):
+            [record] = fhir.records_from_resource(copy.deepcopy(claim), "c.json")
+        assert [str(o) for _s, p, o in record.triples if p == CPTKG.priorAuthorization] == ["PA-1"], strict
+
+
+def test_a_claim_without_lines_is_unreadable_on_both_readers() -> None:
+    claim = json.loads((ROOT / "examples" / "claims" / "addon-requires-primary_PASS.json").read_text(encoding="utf-8"))
+    claim.pop("item")
+    for strict in (False, True):
+        with reader(strict):
+            [record] = fhir.records_from_resource(copy.deepcopy(claim), "c.json")
+        assert record.error == "c.json: Claim addon-requires-primary-PASS: the claim has no items: nothing to validate"
 
 
 def test_a_null_code_is_a_reason_on_the_strict_reader_too() -> None:
@@ -408,8 +432,6 @@ def test_a_json_document_with_an_unknown_modifier_extension_is_refused() -> None
 
 def test_an_other_coded_line_keeps_its_sequence_and_only_documentation_categories_count() -> None:
     from rdflib import Literal, URIRef
-
-    from cptkg.kg.namespaces import CPTKG
 
     claim = _example()
     claim["item"].append({"sequence": 9, "productOrService": {"coding": [

@@ -65,6 +65,9 @@ _DATE_TIME = re.compile(
 _CODE = re.compile(r"^[^\s]+( [^\s]+)*$")
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _URI = re.compile(r"^\S*$")
+# FHIR's string pattern (the R4 JSON schema's, anchored): a string of spaces alone is valid (the
+# spec says it SHOULD have other content; fhir.resources takes it too), an empty one is not.
+_STRING = re.compile(r"^[ \r\n\t\S]+$")
 
 
 MAX_POSITIVE_INT = 2**31 - 1  # FHIR's integer types are 32-bit
@@ -121,8 +124,9 @@ def _primitive(kind: str, value: Any, where: str) -> Any:
         raise Invalid(where, f"{value!r} is not a FHIR id (letters, digits, - and ., at most 64)")
     if kind == "uri" and not _URI.match(value):
         raise Invalid(where, f"{value!r} is not a URI (no spaces)")
-    if kind == "string" and not value.strip():
-        raise Invalid(where, "an empty string (FHIR strings have content)")
+    if kind == "string" and not _STRING.match(value):
+        raise Invalid(where, f"{value!r} is not a FHIR string (not empty; no whitespace but spaces, tabs and line "
+                             "breaks)")
     return value
 
 
