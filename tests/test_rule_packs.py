@@ -385,3 +385,17 @@ def test_a_core_shapes_message_names_its_focus_node_and_drops_a_value_it_did_not
         said = [(r.focus, r.message) for r in report.results if r.rule == "SiteNeeded"]
         assert [focus.rsplit("::", 1)[-1] for focus, _message in said] == ["specialty-PASS/item/1"], engine
         assert [message for _focus, message in said] == [f"line {said[0][0]} needs a site"], engine
+
+
+def test_a_pack_query_oxigraph_cannot_run_is_refused_before_any_claim_is_read() -> None:
+    from cptkg.errors import InputError
+    from cptkg.rules.validator import Validator
+
+    body = """ex:Broken a sh:NodeShape ; sh:targetClass cptkg:ClaimItem ; sh:severity sh:Info ;
+           sh:sparql [ sh:message "m" ; sh:select "SELECT $this WHERE { $this ?p ?x FILTER (?x >) }" ] ."""
+    spec = packs.RuleSpec((packs.PackSource("t.ttl", (("t.ttl", PACK_HEAD + body),)),))
+    with pytest.raises(InputError) as caught:
+        Validator(rules=spec)
+    said = str(caught.value)
+    assert said.startswith("rule pack t.ttl: https://example.org/packs/t#Broken: its SPARQL does not run (error at ")
+    assert said.endswith("): the compiled engine does not run it (`--engine pyshacl` runs it on pySHACL)")
