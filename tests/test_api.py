@@ -108,3 +108,16 @@ def test_records_and_paths_given_together_are_all_reported_in_order() -> None:
     assert [c.claim for c in report.claims] == [
         "addon-modifier-51-XFAIL", "specialty-PASS", "https://example.org/claims/specialty_XFAIL"]
     assert [c.claim for c in validate_paths(record).claims] == ["specialty-PASS"]
+
+
+def test_same_results_at_any_batch_size() -> None:
+    """The batch bounds memory only: claims of many files (FHIR, Turtle), cut into batches of 1, 7
+    or the default 500, get the same reports in the same order."""
+    from cptkg.rules.validator import validate_paths
+
+    files = sorted(EXAMPLES.glob("addon-*"))
+    whole = validate_paths(*files).as_json()
+    assert len(whole["claims"]) == len(files) > 7
+    assert any(c["results"] for c in whole["claims"])
+    for size in (1, 7):
+        assert validate_paths(*files, batch_size=size).as_json() == whole, size
