@@ -198,6 +198,15 @@ PACK_HEAD = """@prefix cptkg: <https://w3id.org/cptkg/ontology#> .
     ("""ex:Named a sh:PropertyShape ; sh:severity sh:Info ; sh:message "m" ; sh:path cptkg:bodySite ; sh:minCount 1 .
         ex:Naming a sh:NodeShape ; sh:targetClass cptkg:ClaimItem ; sh:severity sh:Info ; sh:property ex:Named .""",
      "rule pack t.ttl: shape Naming has no sh:message: say what to do when it fires"),
+    # a property shape a rule names is a rule of its own: an IRI and a severity of its own
+    ("""ex:Nesting a sh:NodeShape ; sh:targetClass cptkg:ClaimItem ; sh:severity sh:Warning ; sh:message "m" ;
+           sh:property [ sh:path cptkg:bodySite ; sh:minCount 1 ] .""",
+     "rule pack t.ttl: shape Nesting has a property shape without an IRI (a blank node): pySHACL reports its "
+     "results under it, so it needs an IRI (its rule ID), a sh:severity and a sh:message of its own"),
+    ("""ex:Nesting a sh:NodeShape ; sh:targetClass cptkg:ClaimItem ; sh:severity sh:Warning ; sh:message "m" ;
+           sh:property ex:Loose .
+        ex:Loose sh:path cptkg:bodySite ; sh:minCount 1 ; sh:message "m" .""",
+     "rule pack t.ttl: shape Loose has no sh:severity (Violation, Warning or Info)"),
     # a shape is known by its type too, not only by a severity
     ("""ex:Typed a sh:NodeShape ; sh:targetClass cptkg:ClaimItem ; sh:message "m" ;
            sh:path cptkg:bodySite ; sh:minCount 1 .""",
@@ -262,6 +271,14 @@ def test_a_rule_shows_its_own_messages_not_those_of_the_shapes_it_names() -> Non
     spec = packs.RuleSpec((pack,))
     assert explain.rule("Parent", spec)["messages"] == ["parent says"]
     assert explain.rule("Child", spec)["messages"] == ["child says"]
+    # and so pySHACL reports it: a line without a body site breaks ex:Child, not ex:Parent
+    from cptkg.claims import read_paths
+    from cptkg.rules.validator import Validator
+
+    [report] = Validator(engine="pyshacl", rules=spec).validate(list(read_paths([EXAMPLES / "specialty_PASS.json"])))
+    assert [(r.rule, r.severity, r.line, r.message) for r in report.results if r.rule in ("Parent", "Child")] == [
+        ("Child", "Warning", "1", "child says"), ("Parent", "Info", "1", "parent says"),
+        ("Parent", "Info", "2", "parent says")]
 
 
 def test_the_rules_catalog_and_one_rule_as_text() -> None:
