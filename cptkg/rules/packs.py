@@ -125,12 +125,12 @@ def _check_pack_shapes(name: str, shapes: Graph, builtin_ids: set[str]) -> dict[
     # A property shape a rule names with sh:property is a rule of its own: pySHACL reports its
     # results under it (its severity, its message), so it is held to what every rule needs.
     for shape in sorted(shapes_in(shapes) | set(shapes.objects(None, SH.property)), key=str):
-        named_by = shapes.value(None, SH.property, shape)
-        if not isinstance(shape, URIRef) and named_by is not None:
-            raise InputError(f"rule pack {name}: shape {rule_id(named_by)} has a property shape without an IRI "
-                             "(a blank node): pySHACL reports its results under it, so it needs an IRI (its rule "
-                             "ID), a sh:severity and a sh:message of its own")
         if not isinstance(shape, URIRef):
+            named_by = shapes.value(None, SH.property, shape)
+            if named_by is not None:
+                raise InputError(f"rule pack {name}: shape {rule_id(named_by)} has a property shape without an IRI "
+                                 "(a blank node): pySHACL reports its results under it, so it needs an IRI (its "
+                                 "rule ID), a sh:severity and a sh:message of its own")
             raise InputError(f"rule pack {name}: a shape without an IRI (a blank node): every rule needs an IRI, "
                              "its rule ID")
         if str(shape).startswith(str(CPTKGSH)):
