@@ -1,16 +1,14 @@
 """The Validator: claim records in, claim reports out, in input order and batch by batch (so memory
-is bounded by the batch). Rules run on the batch engine (the shapes compiled to SPARQL on Oxigraph,
-the default) or on pySHACL (the reference); both read the same rule facts and the ICD-10-CM facts
-of the diagnoses seen."""
+is bounded by the batch). It decides which claims the rules judge, adds cptkg's own statements
+(the ICD-10-CM edition of each diagnosis) and the facts a batch's codes call for (ICD-10-CM, NCCI),
+and hands the batch to one rule engine (cptkg.rules.engines), chosen once."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from functools import cached_property
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF
 
 from cptkg.claims import ClaimRecord, diagnosis_codes, read_paths
 from cptkg.claims.files import check_form
@@ -19,25 +17,15 @@ from cptkg.errors import InputError, valid_unicode
 from cptkg.kg import icd10cm, ncci, resources
 from cptkg.kg.namespaces import CPTKG
 from cptkg.report.model import ClaimReport, ValidationReport
-from cptkg.rules import results
+from cptkg.rules import engines, results
+from cptkg.rules.engines import DEFAULT_ENGINE, ENGINES
 from cptkg.rules.packs import BUILT_IN, RuleSpec, build
 from cptkg.rules.results import RawResult
 
-_PROVENANCE = {RDF.subject, RDF.predicate, RDF.object, DCTERMS.source, CPTKG.quote,
-               CPTKG.verification, CPTKG.side}
-ENGINES = ("oxigraph", "pyshacl")
 WATCHED_CODES_QUERY = "watched-codes.rq"
-
-
-def rule_facts(kg_graph: Graph) -> Graph:
-    """The inferred graph without provenance: what the rules read (codes, relations, hierarchy)."""
-    base = Graph()
-    statements = set(kg_graph.subjects(RDF.type, CPTKG.SourcedStatement))
-    for s, p, o in kg_graph:
-        if p in _PROVENANCE or s in statements:
-            continue
-        base.add((s, p, o))
-    return base
+# Claims per batch: where the columnar engine's cost per claim has flattened (benchmarks/throughput.py
+# --sections batches) while memory stays bounded by the batch.
+DEFAULT_BATCH_SIZE = 5000
 
 
 def watched_codes_in(store: Any) -> frozenset[Any]:
@@ -45,18 +33,6 @@ def watched_codes_in(store: Any) -> frozenset[Any]:
     the graph's Oxigraph store (milliseconds, against a third of a second on rdflib)."""
     text = resources.folder("queries").joinpath(WATCHED_CODES_QUERY).read_text(encoding="utf-8")
     return frozenset(URIRef(row["concept"].value) for row in store.query(text))
-
-
-def rule_fact_quads(store: Any) -> list[Any]:
-    """rule_facts, read from the graph's Oxigraph store as quads for the batch engine: no rdflib
-    graph of the closure is built (parsing it cost a second on every run)."""
-    import pyoxigraph as ox
-
-    statements = {q.subject for q in store.quads_for_pattern(
-        None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(CPTKG.SourcedStatement)))}
-    provenance = {ox.NamedNode(str(p)) for p in _PROVENANCE}
-    return [ox.Quad(q.subject, q.predicate, q.object) for q in store
-            if q.predicate not in provenance and q.subject not in statements]
 
 
 def edition_triples(record: ClaimRecord) -> list[tuple[Any, Any, Any]]:
@@ -130,12 +106,12 @@ def not_applicable_reason(record: ClaimRecord, watched: frozenset[Any]) -> str |
 class Validator:
     """Validates claim records against the claim rules; one per process (shapes compiled once).
 
-    ``engine="oxigraph"`` (the default) runs the shapes compiled to batch SPARQL on Oxigraph
-    (cptkg.rules.batch); ``engine="pyshacl"`` runs pySHACL itself on the same shapes and data,
-    the reference the differential tests hold the fast engine to.
+    ``engine`` names the rule engine (cptkg.rules.engines): ``duckdb`` (the default) runs the
+    compiled checks as SQL on DuckDB, ``oxigraph`` the same checks as SPARQL on Oxigraph,
+    ``pyshacl`` pySHACL itself, the reference the differential tests hold the others to.
     """
 
-    def __init__(self, kg: Any = None, engine: str = "oxigraph", rules: RuleSpec | None = None) -> None:
+    def __init__(self, kg: Any = None, engine: str = DEFAULT_ENGINE, rules: RuleSpec | None = None) -> None:
         from cptkg.kg.graph import KnowledgeGraph
 
         if engine not in ENGINES:
@@ -150,40 +126,32 @@ class Validator:
         self._kg = kg
         # What the rules read beyond the graph: a pack's facts, as written (no reasoning over
         # them), and the ICD-10-CM editions as nodes the messages name.
-        self._extra = Graph()
-        self._extra += self.rules.facts
-        icd10cm.edition_facts(self._extra)
+        extra = Graph()
+        extra += self.rules.facts
+        icd10cm.edition_facts(extra)
         self.watched = watched_codes_in(kg.store)
         self._enriched: set[Any] = set()
         self._procedures_seen: set[str] = set()
-        self._batch: Any = None
-        if engine == "oxigraph":
-            from cptkg.rules.batch import BatchEngine
-            from cptkg.rules.catalog import rule_id
-            from cptkg.rules.compiler import UnsupportedShape
+        from cptkg.rules.catalog import rule_id
+        from cptkg.rules.compiler import UnsupportedShape
 
-            pack_shapes = [s for s in set(self.shapes.subjects(None, None))
-                           if isinstance(s, URIRef) and self.rules.origins.get(rule_id(s), BUILT_IN) != BUILT_IN]
-            from cptkg.rules.batch import to_quads
+        pack_shapes = [s for s in set(self.shapes.subjects(None, None))
+                       if isinstance(s, URIRef) and self.rules.origins.get(rule_id(s), BUILT_IN) != BUILT_IN]
+        try:
+            self._engine = engines.create(engine, self.shapes, engines.RuleFacts(kg, extra))
+            self._engine.check_shapes(pack_shapes)
+        except UnsupportedShape as err:
+            # Built-in shapes always compile (tests hold them to it): this is a pack's.
+            pack = next((origin for rid, origin in self.rules.origins.items()
+                         if origin != BUILT_IN and rid in str(err)), "a rule pack")
+            raise InputError(f"rule pack {pack}: {err}: the compiled engines do not run it "
+                             "(`--engine pyshacl` runs it on pySHACL)") from None
 
-            try:
-                self._batch = BatchEngine(self.shapes, [*rule_fact_quads(kg.store), *to_quads(self._extra)])
-                self._batch.check_queries(pack_shapes)
-            except UnsupportedShape as err:
-                # Built-in shapes always compile (tests hold them to it): this is a pack's.
-                pack = next((origin for rid, origin in self.rules.origins.items()
-                             if origin != BUILT_IN and rid in str(err)), "a rule pack")
-                raise InputError(f"rule pack {pack}: {err}: the compiled engine does not run it "
-                                 "(`--engine pyshacl` runs it on pySHACL)") from None
+    def engine_of(self) -> dict[Any, tuple[str, str | None]]:
+        """Each shape: the engine that runs it and, when it is not the one chosen, why."""
+        return self._engine.engine_of()
 
-    @cached_property
-    def base(self) -> Graph:
-        """The facts the rules read, as an rdflib graph (the pySHACL engine's data)."""
-        base = rule_facts(self._kg.inferred)
-        base += self._extra
-        return base
-
-    def validate(self, records: Iterable[ClaimRecord], batch_size: int = 500) -> Iterator[ClaimReport]:
+    def validate(self, records: Iterable[ClaimRecord], batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[ClaimReport]:
         """Reports in input order, batch by batch (so memory is bounded by the batch)."""
         batch: list[ClaimRecord] = []
         seen: set[URIRef] = set()
@@ -230,10 +198,10 @@ class Validator:
         for r in judged:
             if r.readable:
                 r.triples = [*r.triples, *edition_triples(r)]
-        quads = self._convert(judged) if self._batch is not None else {}
+        encoded = self._encode(judged)
         readable = [r for r in judged if r.readable]
         if readable:
-            for r, found in zip(readable, results.by_claim(readable, self.raw_results(readable, quads)), strict=True):
+            for r, found in zip(readable, results.by_claim(readable, self.raw_results(readable, encoded)), strict=True):
                 reports[id(r)].results.extend(found)
         for r in batch:
             if not r.readable:
@@ -241,25 +209,22 @@ class Validator:
         for r in batch:
             yield reports[id(r)]
 
-    @staticmethod
-    def _convert(batch: list[ClaimRecord]) -> dict[int, list[Any]]:
-        """Each readable claim's quads for Oxigraph, keyed by id(record); a claim with a term
-        Oxigraph refuses becomes Unreadable with the reason (and the rest of the batch is checked
+    def _encode(self, batch: list[ClaimRecord]) -> dict[int, Any]:
+        """Each readable claim in the engine's form, keyed by id(record); a claim with a term the
+        engines refuse becomes Unreadable with the reason (and the rest of the batch is checked
         as usual)."""
-        from cptkg.rules.batch import to_quads
-
-        out: dict[int, list[Any]] = {}
+        out: dict[int, Any] = {}
         for record in batch:
             if not record.readable:
                 continue
             try:
-                out[id(record)] = to_quads(record.triples)
+                out[id(record)] = self._engine.encode(record.triples)
             except (ValueError, TypeError, UnicodeError) as err:
                 record.error = (f"{record.origin}: {record.claim_id}: a term cannot be used "
                                 f"({' '.join(str(err).split())[:200]})")
         return out
 
-    def raw_results(self, records: list[ClaimRecord], quads: dict[int, list[Any]] | None = None) -> list[RawResult]:
+    def raw_results(self, records: list[ClaimRecord], encoded: dict[int, Any] | None = None) -> list[RawResult]:
         """The rule results for readable claims, as the engine reports them (before mapping)."""
         added: list[tuple[Any, Any, Any]] = []
         for record in records:
@@ -281,26 +246,19 @@ class Validator:
         new_procedures = procedures - self._procedures_seen
         self._procedures_seen |= new_procedures
         edits = ncci.facts_for(new_procedures) if new_procedures else []
-        if self._batch is not None:
-            if fresh:
-                facts = Graph()
-                icd10cm.enrich(facts, fresh, fresh_editions)
-                self._batch.add_base(facts)
-            if edits:
-                self._batch.add_base(edits)
-            if quads is None:
-                quads = self._convert(records)
-            return self._batch.run_quads(quads[id(r)] for r in records if id(r) in quads)
-        from cptkg.rules.reference import run_pyshacl
-
-        icd10cm.enrich(self.base, fresh, fresh_editions)
-        for t in edits:
-            self.base.add(t)
-        return run_pyshacl(self.shapes, self.base, added)
+        if fresh:
+            facts = Graph()
+            icd10cm.enrich(facts, fresh, fresh_editions)
+            self._engine.add_facts(facts)
+        if edits:
+            self._engine.add_facts(edits)
+        if encoded is None:
+            encoded = self._encode(records)
+        return self._engine.run_encoded([encoded[id(r)] for r in records if id(r) in encoded])
 
 
-def validate_paths(*sources: Any, batch_size: int = 500, kg: Any = None,
-                   engine: str = "oxigraph", input_format: str | None = None) -> ValidationReport:
+def validate_paths(*sources: Any, batch_size: int = DEFAULT_BATCH_SIZE, kg: Any = None,
+                   engine: str = DEFAULT_ENGINE, input_format: str | None = None) -> ValidationReport:
     """Validate claim files/folders (or ClaimRecords) and return the whole report."""
     if not sources:
         raise InputError("validate needs claims: give files, folders or ClaimRecords")
