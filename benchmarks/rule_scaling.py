@@ -18,8 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cptkg.claims.fhir import claim_record  # noqa: E402
 from cptkg.rules.batch import to_quads  # noqa: E402
+
+from cptkg.claims.fhir import claim_record  # noqa: E402
 from cptkg.rules.validator import Validator, edition_triples  # noqa: E402
 
 TEMPLATES = [json.loads(p.read_text()) for p in sorted((ROOT / "examples" / "claims").glob("*_XFAIL.json"))]

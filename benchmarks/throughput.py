@@ -89,10 +89,11 @@ def section_stages(data: Path, batch_size: int) -> None:
     """The command's work, stage by stage, in this process (imports and start-up apart)."""
     import io
 
+    from cptkg.rules.batch import to_quads
+
     from cptkg import claims
     from cptkg.report.writers import JsonWriter
     from cptkg.rules import results
-    from cptkg.rules.batch import to_quads
     from cptkg.rules.validator import Validator, edition_triples, not_applicable_reason
 
     validator = Validator()

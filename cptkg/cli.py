@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from cptkg._version import __version__
 from cptkg.errors import InputError, NotImplementedFeature, printable
+from cptkg.rules.defaults import DEFAULT_BATCH_SIZE, DEFAULT_ENGINE, ENGINES
 
 # The input forms of cptkg.claims.files.FORMS, restated so that --help needs no RDF stack (a test
 # holds the two equal).
@@ -62,13 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a TOML configuration (default: cptkg.toml in the working folder, if there)")
     v.add_argument("--fail-on", choices=["violation", "warning"], default=None,
                    help="what makes the exit code 1: a Violation (default) or any Warning too")
-    v.add_argument("--engine", choices=["oxigraph", "pyshacl"], default=None,
-                   help="the rule engine: compiled SPARQL on Oxigraph (default) or pySHACL itself")
+    v.add_argument("--engine", choices=list(ENGINES), default=None,
+                   help="the rule engine: duckdb (default: the compiled checks as SQL, columnar, a batch at a "
+                        "time), oxigraph (the compiled checks as SPARQL) or pyshacl (pySHACL itself, the reference)")
     v.add_argument("--workers", type=int, default=0, metavar="N",
                    help="validate on a local Dask cluster of N worker processes")
     v.add_argument("--scheduler", metavar="ADDRESS", help="validate on this Dask scheduler")
     v.add_argument("--batch-size", type=int, default=None, metavar="N",
-                   help="claims validated together (default 500)")
+                   help=f"claims validated together (default {DEFAULT_BATCH_SIZE})")
     v.add_argument("--output", metavar="FILE", help="write results here instead of stdout")
     v.add_argument("--fhir-strict", action="store_true", default=None,
                    help="read FHIR claims with fhir.resources, which also reports every FHIR R4 conformance "
@@ -368,7 +370,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     config, spec = _rule_spec(args)
     defaults = config.validate
     args.format = args.format or defaults.get("format", "human")
-    args.batch_size = args.batch_size if args.batch_size is not None else defaults.get("batch-size", 500)
+    args.batch_size = args.batch_size if args.batch_size is not None else defaults.get("batch-size", DEFAULT_BATCH_SIZE)
     args.input_format = args.input_format or defaults.get("input-format")
     fail_on = args.fail_on or defaults.get("fail-on", "violation")
     fhir_strict = args.fhir_strict if args.fhir_strict is not None else defaults.get("fhir-strict", False)
@@ -376,8 +378,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     fhir.use_strict(fhir_strict)
     args.fhir_strict = fhir_strict
-    engine = args.engine or defaults.get("engine", "oxigraph")
-    if engine != "oxigraph" and (args.workers or args.scheduler):
+    engine = args.engine or defaults.get("engine", DEFAULT_ENGINE)
+    if engine == "pyshacl" and (args.workers or args.scheduler):
         raise InputError("--engine pyshacl runs without a cluster: drop --workers/--scheduler")
 
     if args.workers < 0:
@@ -435,7 +437,7 @@ def _validate_into(args: argparse.Namespace, spec: Any, engine: str, fail_on: st
             client, cluster = distributed.client_for(args.workers, args.scheduler)
             reports = _single_unreadable_is_an_error(distributed.run(
                 args.paths, client, batch_size=args.batch_size, form=args.input_format,
-                rules=None if spec.is_default else spec))
+                rules=None if spec.is_default else spec, engine=engine))
         else:
             from cptkg.claims import read_paths
             from cptkg.rules.validator import Validator

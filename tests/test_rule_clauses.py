@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from rdflib import BNode, Graph, Literal, URIRef
 
 from cptkg import claims
-from cptkg.rules.batch import BatchEngine
-from cptkg.rules.reference import run_pyshacl
+from cptkg.rules.engines.duckdb import DuckDBEngine
+from cptkg.rules.engines.oxigraph import OxigraphEngine
+from cptkg.rules.engines.pyshacl import run_pyshacl
 from cptkg.rules.validator import Validator, edition_triples
 from tests.conftest import shared_scope
 
@@ -110,13 +111,14 @@ def test_compiled_core_constraints_match_pyshacl_where_they_differ_in_kind() -> 
     repeat: the compiled engine reports exactly what pySHACL does."""
     shapes = Graph().parse(data=SHAPES, format="turtle")
     data = Graph().parse(data=DATA, format="turtle")
-    engine = BatchEngine(shapes, Graph())
-    compiled = engine.run(list(data))
+    compiled = OxigraphEngine(shapes, Graph()).run(list(data))
+    columnar = DuckDBEngine(shapes, Graph()).run(list(data))
     reference = run_pyshacl(shapes, Graph(), list(data))
 
     expected = [("DateTyped", "plainDate", "2025-01-01"), ("NeedsP", "viaSubclass", "None"),
                 ("OnePerNode", "twoRows", "http://ex/twoRows")]
     assert _local_results(compiled) == expected
+    assert _local_results(columnar) == expected
     assert _local_results(reference) == expected
 
 
@@ -175,7 +177,8 @@ def test_every_core_constraint_kind_matches_pyshacl_exactly() -> None:
     shapes = Graph().parse(data=KIND_SHAPES, format="turtle")
     data = Graph().parse(data=KIND_DATA, format="turtle")
 
-    assert _local_results(BatchEngine(shapes, Graph()).run(list(data))) == KIND_RESULTS
+    assert _local_results(OxigraphEngine(shapes, Graph()).run(list(data))) == KIND_RESULTS
+    assert _local_results(DuckDBEngine(shapes, Graph()).run(list(data))) == KIND_RESULTS
     assert _local_results(run_pyshacl(shapes, Graph(), list(data))) == KIND_RESULTS
 
 
@@ -480,7 +483,9 @@ def test_generated_nodes_get_pyshacls_results_on_every_core_constraint_kind(data
     def key(raw: list) -> list[tuple[str, str, str]]:
         return sorted((str(r.shape), str(r.focus), value(r.value)) for r in raw)
 
-    assert key(BatchEngine(shapes, facts).run(data)) == key(run_pyshacl(shapes, facts, data))
+    expected = key(run_pyshacl(shapes, facts, data))
+    assert key(OxigraphEngine(shapes, facts).run(data)) == expected
+    assert key(DuckDBEngine(shapes, facts).run(data)) == expected
 
 
 # ---------------------------------------------------------------- rules read the line's own code's facts
@@ -591,10 +596,10 @@ def test_a_query_oxigraph_cannot_parse_is_found_before_any_claim() -> None:
     shapes = Graph().parse(data=_S + 'ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:message "m" ; '
                            'sh:sparql [ sh:select "SELECT $this WHERE { $this ex:p ?x FILTER (?x >) }" ] .',
                            format="turtle")
-    engine = BatchEngine(shapes, Graph())
-    engine.check_queries([URIRef("http://ex/Other")])  # only the shapes asked for are tried
+    engine = OxigraphEngine(shapes, Graph())
+    engine.check_shapes([URIRef("http://ex/Other")])  # only the shapes asked for are tried
     with pytest.raises(UnsupportedShape) as refused:
-        engine.check_queries([URIRef("http://ex/S")])
+        engine.check_shapes([URIRef("http://ex/S")])
     with pytest.raises(SyntaxError) as oxigraph:
         ox.Store().query(engine.checks[0].query)
     # Oxigraph's own words, on one line, cut at 200 characters (this one is longer).
@@ -614,15 +619,16 @@ def test_each_constraint_has_its_own_prefixes() -> None:
         ex:P2 sh:declare [ sh:prefix "a" ; sh:namespace "http://two/"^^xsd:anyURI ] .""", format="turtle")
     data = Graph().parse(data="@prefix ex: <http://ex/> . ex:n1 a ex:C ; <http://one/p> 1 . "
                               "ex:n2 a ex:C ; <http://two/p> 1 .", format="turtle")
-    found = sorted((str(r.shape), str(r.focus)) for r in BatchEngine(shapes, Graph()).run(list(data)))
-    assert found == [("http://ex/One", "http://ex/n1"), ("http://ex/Two", "http://ex/n2")]
+    for engine in (OxigraphEngine(shapes, Graph()), DuckDBEngine(shapes, Graph())):
+        found = sorted((str(r.shape), str(r.focus)) for r in engine.run(list(data)))
+        assert found == [("http://ex/One", "http://ex/n1"), ("http://ex/Two", "http://ex/n2")]
 
 
 def test_terms_cross_to_oxigraph_and_back_unchanged() -> None:
     from rdflib import BNode
     from rdflib.namespace import XSD
 
-    from cptkg.rules.batch import from_ox, to_ox
+    from cptkg.rules.engines.oxigraph import from_ox, to_ox
 
     terms = [URIRef("http://ex/a"), BNode("b1"), Literal("plain"), Literal("tagged", lang="en-us"),
              Literal("2025-03-04", datatype=XSD.date), Literal("7", datatype=XSD.integer),
@@ -636,11 +642,18 @@ def test_terms_cross_to_oxigraph_and_back_unchanged() -> None:
 def test_a_messages_placeholders_are_filled_once_each_and_unbound_ones_kept() -> None:
     import pyoxigraph as ox
 
-    from cptkg.rules.batch import _fill_messages
+    from cptkg.rules.engines import fill_messages
 
     bound = {"code": ox.Literal("20701"), "value": ox.NamedNode("https://w3id.org/cptkg/cpt/20701")}
-    assert _fill_messages(["{?code} and {$code}: {?value} ({?missing})", "plain"], bound) == [
+    asked: list[object] = []
+
+    def text_of(term: object) -> str:
+        asked.append(term)
+        return str(term.value)  # type: ignore[attr-defined]
+
+    assert fill_messages(["{?code} and {$code}: {?value} ({?missing})", "plain"], bound, text_of) == [
         "20701 and 20701: https://w3id.org/cptkg/cpt/20701 ({?missing})", "plain"]
+    assert asked == [bound["code"], bound["value"]]  # each value's text worked out once
 
 
 def test_one_claim_gives_the_same_paths_and_messages_on_both_engines() -> None:

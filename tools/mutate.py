@@ -232,7 +232,7 @@ def main() -> int:
     parser.add_argument("part", nargs="?", default="all", choices=["listed", "shapes", "python", "all"])
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing (listed and shapes)")
     parser.add_argument("--only", default="", help="only mutants whose description contains this "
-                        "(for python: a mutmut mutant-name glob, such as 'cptkg.rules.batch*')")
+                        "(for python: a mutmut mutant-name glob, such as 'cptkg.rules.engines.oxigraph*')")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant's test run")
     parser.add_argument("--sample", type=int, default=0, metavar="N",
                         help="python: run a seeded random sample of N mutants (of those --only names), "

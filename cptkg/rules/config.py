@@ -12,8 +12,8 @@ an unknown key, section or rule is exit 2 naming it, never silently ignored.
     [validate]
     format = "json"           # human, table, json, jsonl, turtle
     fail-on = "warning"       # violation (default) or warning
-    batch-size = 500
-    engine = "oxigraph"       # or pyshacl
+    batch-size = 5000
+    engine = "duckdb"         # or oxigraph, pyshacl
     input-format = "fhir"     # as --input-format
     fhir-strict = false       # as --fhir-strict
 """
@@ -88,7 +88,7 @@ def load(explicit: str | None = None, cwd: Path | None = None) -> Config:
     # The allowed values are the ones the code has: the writers, the engines, the input forms.
     from cptkg.claims.files import FORMS
     from cptkg.report.writers import WRITERS
-    from cptkg.rules.validator import ENGINES
+    from cptkg.rules.defaults import ENGINES
 
     choices = {"format": tuple(WRITERS), "fail-on": FAIL_ON, "engine": ENGINES, "input-format": tuple(FORMS)}
     for key, allowed in choices.items():

@@ -24,6 +24,7 @@ from cptkg.claims import expand_paths
 from cptkg.claims.fhir import bounded_lines
 from cptkg.errors import InputError
 from cptkg.report.model import UNREADABLE, ClaimReport, Result
+from cptkg.rules.defaults import DEFAULT_BATCH_SIZE, DEFAULT_ENGINE
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +79,12 @@ def partitions(paths: Iterable[str | Path], lines_per_partition: int = 1000,
 
 
 @cache
-def _worker_validator(rules: Any = None) -> Any:
-    """One Validator per worker process and rule set (the spec carries the packs' text, so a worker
-    needs none of the user's files)."""
+def _worker_validator(rules: Any = None, engine: str = DEFAULT_ENGINE) -> Any:
+    """One Validator per worker process, rule set and engine (the spec carries the packs' text, so
+    a worker needs none of the user's files)."""
     from cptkg.rules.validator import Validator
 
-    return Validator(rules=rules)
+    return Validator(rules=rules, engine=engine)
 
 
 def warm_up() -> int:
@@ -94,11 +95,12 @@ def warm_up() -> int:
     return os.getpid()
 
 
-def validate_partition(partition: Partition, batch_size: int = 500, rules: Any = None) -> list[dict[str, Any]]:
+def validate_partition(partition: Partition, batch_size: int = DEFAULT_BATCH_SIZE, rules: Any = None,
+                       engine: str = DEFAULT_ENGINE) -> list[dict[str, Any]]:
     """Run on a worker: the partition's claim reports, in order, as plain data. Nothing raises
     out of here (Dask would print the traceback): a failure is the partition's Unreadable report."""
     try:
-        return _validate_partition(partition, batch_size, rules)
+        return _validate_partition(partition, batch_size, rules, engine)
     except Exception as err:
         log.debug("partition %s failed", partition.index, exc_info=True)
         reason = f"{type(err).__name__}: {' '.join(str(err).split())[:200]}"
@@ -109,7 +111,8 @@ def validate_partition(partition: Partition, batch_size: int = 500, rules: Any =
                                          f"{shown}: cannot be read ({reason})"))]}]
 
 
-def _validate_partition(partition: Partition, batch_size: int, rules: Any = None) -> list[dict[str, Any]]:
+def _validate_partition(partition: Partition, batch_size: int, rules: Any = None,
+                        engine: str = DEFAULT_ENGINE) -> list[dict[str, Any]]:
     from cptkg.claims import fhir, read_bytes
     from cptkg.claims.fhir import read_ndjson
 
@@ -125,7 +128,7 @@ def _validate_partition(partition: Partition, batch_size: int, rules: Any = None
     for position, record in enumerate(records):
         record.position = position
         numbered.append(record)
-    return [_as_data(report) for report in _worker_validator(rules).validate(numbered, batch_size)]
+    return [_as_data(report) for report in _worker_validator(rules, engine).validate(numbered, batch_size)]
 
 
 def _as_data(report: ClaimReport) -> dict[str, Any]:
@@ -139,8 +142,9 @@ def _from_data(data: dict[str, Any], position: int) -> ClaimReport:
 
 
 def run(paths: Iterable[str | Path], client: Any, *, lines_per_partition: int = 1000,
-        batch_size: int = 500, in_flight_per_worker: int = 2, form: str | None = None,
-        task: Callable[..., list[dict[str, Any]]] = validate_partition, rules: Any = None) -> Iterator[ClaimReport]:
+        batch_size: int = DEFAULT_BATCH_SIZE, in_flight_per_worker: int = 2, form: str | None = None,
+        task: Callable[..., list[dict[str, Any]]] = validate_partition, rules: Any = None,
+        engine: str = DEFAULT_ENGINE) -> Iterator[ClaimReport]:
     """Claim reports in input order, validated on the Dask cluster behind ``client``."""
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     limit = workers * in_flight_per_worker
@@ -156,7 +160,10 @@ def run(paths: Iterable[str | Path], client: Any, *, lines_per_partition: int = 
 
     def submit(part: Partition) -> None:
         # pure=False: a partition re-sent is a new task; key by index so retries stay one task.
-        args = (part, batch_size) if rules is None else (part, batch_size, rules)
+        # Only what differs from a task's defaults travels: tests' own tasks take (part, batch_size).
+        args: tuple[Any, ...] = (part, batch_size)
+        if rules is not None or engine != DEFAULT_ENGINE:
+            args = (part, batch_size, rules, engine)
         pending.append(client.submit(task, *args, key=f"cptkg-partition-{part.index}-{id(source)}",
                                      retries=2, pure=False))
 

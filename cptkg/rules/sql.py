@@ -146,7 +146,8 @@ CREATE OR REPLACE MACRO t_date(t) AS TRY_CAST(regexp_replace(t,
 CREATE OR REPLACE MACRO t_datetime(t) AS TRY_CAST(regexp_replace(t,
     {quote('^"' + re.escape(DATETIME) + '"(-?[0-9]{4,}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.][0-9]+)?)$')},
     '\\1') AS TIMESTAMP);
-CREATE OR REPLACE MACRO t_bool(t) AS nullif(list_position({'[' + ', '.join(quote(b) for b in _BOOLEANS) + ']'}, t), 0) > 2;
+CREATE OR REPLACE MACRO t_bool(t) AS
+    nullif(list_position({'[' + ', '.join(quote(b) for b in _BOOLEANS) + ']'}, t), 0) > 2;
 CREATE OR REPLACE MACRO t_known(t) AS regexp_matches(t, {quote('^"(?:@|' + _alternatives(KNOWN_TYPES) + '")')});
 CREATE OR REPLACE MACRO t_unknown(t) AS starts_with(t, '"') AND NOT t_known(t);
 CREATE OR REPLACE MACRO t_class(t) AS CASE WHEN t_isnumtag(t) THEN 1
@@ -403,10 +404,7 @@ class Translator:
                 return None
             on.append(condition(merged))
         names = tuple(dict.fromkeys([*left.vars, *right.vars]))
-        if kind == "JOIN":
-            certain = left.certain | right.certain
-        else:
-            certain = left.certain
+        certain = left.certain | right.certain if kind == "JOIN" else left.certain
         sql = (f"SELECT {', '.join(columns) or 'TRUE AS _unit'} FROM ({left.sql}) {la} {kind} "
                f"({right.sql}) {ra} ON {' AND '.join(on) or 'TRUE'}")
         return Rel(sql, names, frozenset(certain), types=types)
@@ -616,7 +614,8 @@ class Translator:
             text = f"t_lex({value})"
             keys = ", ".join(_order_keys(f"{alias}.{col(v)}", d) for v, d in order) if order else text
             if distinct:
-                return f"{quote(SIMPLE_PREFIX)} || coalesce(string_agg(DISTINCT {text}, {quote(separator)} ORDER BY {text}), '')"
+                return (f"{quote(SIMPLE_PREFIX)} || coalesce(string_agg(DISTINCT {text}, {quote(separator)} "
+                        f"ORDER BY {text}), '')")
             return f"{quote(SIMPLE_PREFIX)} || coalesce(string_agg({text}, {quote(separator)} ORDER BY {keys}), '')"
         if name == "Aggregate_Avg":
             raise SqlUnsupported("AVG")
@@ -781,7 +780,8 @@ class Translator:
             if x.tag in INTEGER_TYPES:
                 return _integer(f"(-{number(x)})")
             return Val(term=f"(CASE WHEN t_tag({term_of(x)}) IN {_in_list(INTEGER_TYPES)} THEN "
-                            f"t_int(-TRY_CAST(trim(t_lex({term_of(x)})) AS HUGEINT)) WHEN t_num({term_of(x)}) IS NOT NULL "
+                            f"t_int(-TRY_CAST(trim(t_lex({term_of(x)})) AS HUGEINT)) "
+                            f"WHEN t_num({term_of(x)}) IS NOT NULL "
                             f"THEN '\"' || t_tag({term_of(x)}) || '\"' || sparql_decimal(-t_num({term_of(x)})) END)")
         if name == "UnaryPlus":
             return v(e.expr)
@@ -843,7 +843,8 @@ class Translator:
         if iri == STRING:
             return Val(tag=STRING, lex=f"t_lex({t})")
         if iri == INTEGER:
-            return _integer(_when(f"t_tag({t}) IN {_in_list(INTEGER_TYPES)} OR starts_with({t}, {quote(SIMPLE_PREFIX)})",
+            integral = f"t_tag({t}) IN {_in_list(INTEGER_TYPES)} OR starts_with({t}, {quote(SIMPLE_PREFIX)})"
+            return _integer(_when(integral,
                                   f"CAST(TRY_CAST(trim(t_lex({t})) AS HUGEINT) AS DOUBLE)"))
         raise SqlUnsupported(f"the function <{iri}>")
 
@@ -966,10 +967,7 @@ def _constant(e: Literal) -> Val:
             num = repr(float(str(e).strip())) if tag not in INTEGER_TYPES else repr(float(int(str(e).strip())))
         except ValueError:
             num = "CAST(NULL AS DOUBLE)"
-        if num in ("nan", "inf", "-inf"):
-            num = f"CAST('{num}' AS DOUBLE)"
-        else:
-            num = f"CAST({num} AS DOUBLE)"
+        num = f"CAST('{num}' AS DOUBLE)" if num in ("nan", "inf", "-inf") else f"CAST({num} AS DOUBLE)"
     if tag == BOOLEAN:
         return Val(term=quote(encode(e)), tag=tag, lex=quote(str(e)),
                    cond={"true": "TRUE", "1": "TRUE", "false": "FALSE", "0": "FALSE"}.get(str(e), "FALSE"))
@@ -1083,7 +1081,7 @@ def closure_table(predicate: str) -> str:
 
 def _arg(node: Any, key: str) -> Any:
     """A CompValue's argument, or None (its own ``get`` answers a missing key with the key's name)."""
-    return node[key] if key in node else None
+    return node[key] if key in node else None  # noqa: SIM401 (CompValue.get is the broken one)
 
 
 def _var_name(value: Any) -> str:

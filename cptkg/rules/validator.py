@@ -18,14 +18,11 @@ from cptkg.kg import icd10cm, ncci, resources
 from cptkg.kg.namespaces import CPTKG
 from cptkg.report.model import ClaimReport, ValidationReport
 from cptkg.rules import engines, results
-from cptkg.rules.engines import DEFAULT_ENGINE, ENGINES
+from cptkg.rules.defaults import DEFAULT_BATCH_SIZE, DEFAULT_ENGINE, ENGINES
 from cptkg.rules.packs import BUILT_IN, RuleSpec, build
 from cptkg.rules.results import RawResult
 
 WATCHED_CODES_QUERY = "watched-codes.rq"
-# Claims per batch: where the columnar engine's cost per claim has flattened (benchmarks/throughput.py
-# --sections batches) while memory stays bounded by the batch.
-DEFAULT_BATCH_SIZE = 5000
 
 
 def watched_codes_in(store: Any) -> frozenset[Any]:

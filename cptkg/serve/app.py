@@ -23,6 +23,7 @@ from functools import partial
 from typing import Any
 
 from cptkg.errors import InputError
+from cptkg.rules.defaults import DEFAULT_BATCH_SIZE
 from cptkg.serve.terminology import NotFound, Terminology, TooCostly
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class Settings:
     request_timeout: float = 60.0
     query_timeout: float = 10.0
     validators: int = 1
-    batch_size: int = 500
+    batch_size: int = DEFAULT_BATCH_SIZE
 
 
 class HttpError(Exception):

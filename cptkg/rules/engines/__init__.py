@@ -22,10 +22,8 @@ from rdflib.namespace import DCTERMS, RDF
 from cptkg.errors import InputError
 from cptkg.kg.namespaces import CPTKG
 from cptkg.rules.compiler import Check
+from cptkg.rules.defaults import ENGINES
 from cptkg.rules.results import RawResult
-
-ENGINES = ("duckdb", "oxigraph", "pyshacl")
-DEFAULT_ENGINE = "duckdb"
 
 Triple = tuple[Any, Any, Any]
 

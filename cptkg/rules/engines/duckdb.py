@@ -191,10 +191,7 @@ class DuckDBEngine(Engine):
                         good.add(text)
                 elif isinstance(term, Literal):
                     language = term.language
-                    if language:
-                        text = f'"@{language.lower()}"{term}'
-                    else:
-                        text = f'"{term.datatype or sql.STRING}"{term}'
+                    text = f'"@{language.lower()}"{term}' if language else f'"{term.datatype or sql.STRING}"{term}'
                     if text not in good:
                         _check_literal(term)
                         good.add(text)
