@@ -3,7 +3,7 @@ line for claims of 1, 10 and 50 lines. A rule whose per-claim (or per-line) figu
 batch (or the claim) is doing pair-wise work. Figures from one run, printed as ratios to the
 smallest size; not a pass/fail test.
 
-    python benchmarks/rule_scaling.py [--rules SUBSTRING]
+    python benchmarks/rule_scaling.py [--rules SUBSTRING] [--engine duckdb|oxigraph]
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-from cptkg.rules.batch import to_quads  # noqa: E402
 
 from cptkg.claims.fhir import claim_record  # noqa: E402
 from cptkg.rules.validator import Validator, edition_triples  # noqa: E402
@@ -38,21 +36,17 @@ def records_for(claims: list[dict]) -> list:
 
 
 def timings(validator: Validator, records: list) -> dict[str, float]:
-    """Seconds per rule for one batch of these records."""
-    engine = validator._batch
-    validator.raw_results(records)  # enrich the base with the batch's ICD-10-CM and NCCI facts
-    store_quads = [to_quads(r.triples) for r in records]
-    import pyoxigraph as ox
-
-    store = ox.Store()
-    store.extend(engine._base)
-    for quads in store_quads:
-        store.extend(quads)
-    engine.store = store
+    """Seconds per rule for one batch of these records, on the validator's engine."""
+    engine = validator._engine
+    validator.raw_results(records)  # the batch's ICD-10-CM and NCCI facts into the engine first
+    encoded = validator._encode(records)
+    engine.load([encoded[id(r)] for r in records])
+    queries = engine.queries if validator.engine == "duckdb" else engine.checks
     out: dict[str, float] = {}
-    for check in engine.checks:
+    for query in queries:
         started = time.perf_counter()
-        list(engine._run_check(check))
+        engine.run_query(query)
+        check = query[0] if validator.engine == "duckdb" else query
         rule = str(check.shape).rsplit("#", 1)[-1]
         out[rule] = out.get(rule, 0.0) + time.perf_counter() - started
     return out
@@ -62,9 +56,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rules", default="", help="only rules whose ID contains this")
     parser.add_argument("--sizes", default="50,500,5000", help="three batch sizes, smallest first")
+    parser.add_argument("--engine", default="duckdb", choices=["duckdb", "oxigraph"])
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    validator = Validator()
+    validator = Validator(engine=args.engine)
     by_batch = {}
     for size in sizes:
         claims = [dict(TEMPLATES[i % len(TEMPLATES)], id=f"c{i}") for i in range(size)]

@@ -90,17 +90,34 @@ def _examples(rid: str, origin: str) -> dict[str, list[str]]:
     return {"folder": [folder], "xfail": failing, "pass": passing}
 
 
+def _engines(shapes: Graph) -> dict[Any, str]:
+    """The shapes the default engine (DuckDB) hands to Oxigraph, each with what its translation
+    to SQL does not cover."""
+    from cptkg.rules.compiler import UnsupportedShape, compile_shapes
+    from cptkg.rules.engines.duckdb import handed_off
+
+    try:
+        return handed_off(compile_shapes(shapes))
+    except UnsupportedShape:  # a pack only pySHACL runs: validate says so when it is used
+        return {}
+
+
 def catalog(spec: RuleSpec) -> list[dict[str, Any]]:
     rules = build(spec)
     shapes = rules.shapes
+    on_oxigraph = _engines(shapes)
     out = []
     for rid, origin in rules.origins.items():
         shape = _shape_of(shapes, rid)
         source = [str(s) for s in shapes.objects(shape, DCTERMS.source)]
+        # Which engine runs the rule by default: DuckDB, or Oxigraph for a query the SQL
+        # translation does not cover (and why), so a pack author sees the cost of a feature.
+        engine = {"engine": "oxigraph", "not_on_duckdb": on_oxigraph[shape]} if shape in on_oxigraph else {
+            "engine": "duckdb", "not_on_duckdb": None}
         out.append({"rule": rid, "iri": str(shape), "severity": rules.severities[rid],
                     "checks": str(shapes.value(shape, RDFS.label) or ""),
                     "reads": facts_read(shapes, shape), "origin": origin,
-                    "source": source or (["cptkg"] if origin == BUILT_IN else [origin])})
+                    "source": source or (["cptkg"] if origin == BUILT_IN else [origin]), **engine})
     return out
 
 
@@ -131,6 +148,9 @@ def render_catalog(rows: list[dict[str, Any]]) -> str:
         if r["reads"]:
             lines += textwrap.wrap("reads: " + ", ".join(r["reads"]), 96, initial_indent=" " * (width + 2),
                                    subsequent_indent=" " * (width + 4))
+        if r["not_on_duckdb"]:
+            lines.append(f"{''.ljust(width)}  runs on Oxigraph: the SQL translation does not cover "
+                         f"{r['not_on_duckdb']}")
     lines.append(f"({len(rows)} rules; `cptkg rules show ID` explains one)")
     return "\n".join(lines)
 
@@ -142,6 +162,9 @@ def render_rule(data: dict[str, Any]) -> str:
     lines += ["", "Message:"] + [f"  {m}" for m in data["messages"]]
     lines += ["", "Reads from the graph:", "  " + (", ".join(data["reads"]) or "nothing (the claim alone)")]
     lines += ["", "Source: " + ", ".join(data["source"])]
+    engine = "DuckDB (the compiled check as SQL)" if data["engine"] == "duckdb" else (
+        f"Oxigraph (the compiled check as SPARQL: the SQL translation does not cover {data['not_on_duckdb']})")
+    lines += ["", "Runs on: " + engine]
     examples = data["examples"]
     if examples:
         lines += ["", f"Examples ({examples['folder'][0]}):"]

@@ -697,6 +697,14 @@ class Translator:
             if x.tag == IRI_KIND:
                 return Val(tag=STRING, lex=lex_of(x))
             return Val(tag=STRING, lex=f"t_lex({term_of(x)})")  # a blank node: NULL, an error
+        if name == "Builtin_LANGMATCHES":
+            # RFC 4647 basic filtering, as SPARQL defines it: "*" matches any non-empty tag; else
+            # the range itself or the range followed by "-", case-insensitively.
+            a, b = v(e.arg1), v(e.arg2)
+            tag, wanted = lex_of(a), lex_of(b)
+            return Val(cond=_when(f"{is_simple(a)} AND {is_simple(b)}",
+                                  f"(CASE WHEN {wanted} = '*' THEN {tag} <> '' ELSE lower({tag}) = lower({wanted}) "
+                                  f"OR starts_with(lower({tag}), lower({wanted}) || '-') END)"))
         if name == "Builtin_LANG":
             t = term_of(v(e.arg))
             return Val(tag=STRING, lex=f"(CASE WHEN starts_with({t}, '\"@') THEN substr(t_tag({t}), 2) "
@@ -843,9 +851,15 @@ class Translator:
         if iri == STRING:
             return Val(tag=STRING, lex=f"t_lex({t})")
         if iri == INTEGER:
+            # XPath's casts: an integer's or a string's lexical form read as an integer; a
+            # decimal, float or double truncated toward zero (NaN and infinities are errors); a
+            # boolean as 1 or 0.
             integral = f"t_tag({t}) IN {_in_list(INTEGER_TYPES)} OR starts_with({t}, {quote(SIMPLE_PREFIX)})"
-            return _integer(_when(integral,
-                                  f"CAST(TRY_CAST(trim(t_lex({t})) AS HUGEINT) AS DOUBLE)"))
+            fractional = _in_list((DECIMAL, XSD_NS + "float", DOUBLE))
+            return _integer(f"(CASE WHEN {integral} THEN CAST(TRY_CAST(trim(t_lex({t})) AS HUGEINT) AS DOUBLE) "
+                            f"WHEN t_tag({t}) IN {fractional} AND isfinite(t_num({t})) THEN trunc(t_num({t})) "
+                            f"WHEN t_tag({t}) = {quote(BOOLEAN)} "
+                            f"THEN CAST(CAST(t_bool({t}) AS INTEGER) AS DOUBLE) END)")
         raise SqlUnsupported(f"the function <{iri}>")
 
 

@@ -92,19 +92,27 @@ class OxigraphEngine(Engine):
 
     def run_encoded(self, claims: list[Any]) -> list[RawResult]:
         """Run every check on the facts and these claims' quads (each list from ``encode``)."""
+        self.load(claims)
+        results: list[RawResult] = []
+        for check in self.checks:
+            results.extend(self.run_query(check))
+        return results
+
+    def load(self, claims: list[Any]) -> None:
+        """A fresh store of the facts and these claims' quads."""
         store = ox.Store()
         store.extend(self._base)
         for claim_quads in claims:
             store.extend(claim_quads)
         self.store = store
-        results: list[RawResult] = []
-        for check in self.checks:
-            solutions = store.query(check.query)
-            assert isinstance(solutions, ox.QuerySolutions)
-            names = [v.value for v in solutions.variables]
-            rows = ({n: row[n] for n in names if row[n] is not None} for row in solutions)
-            results.extend(results_of(check, rows, from_ox, _text))
-        return results
+
+    def run_query(self, check: Check) -> list[RawResult]:
+        """One compiled check's results on the loaded batch."""
+        solutions = self.store.query(check.query)
+        assert isinstance(solutions, ox.QuerySolutions)
+        names = [v.value for v in solutions.variables]
+        rows = ({n: row[n] for n in names if row[n] is not None} for row in solutions)
+        return list(results_of(check, rows, from_ox, _text))
 
     def engine_of(self) -> dict[Any, tuple[str, str | None]]:
         return {check.shape: (self.name, None) for check in self.checks}
