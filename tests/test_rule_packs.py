@@ -234,7 +234,7 @@ def test_a_rules_catalog_entry_and_its_explanation_whole() -> None:
         "severity": "Violation", "checks": "an add-on code has a primary procedure",
         "reads": ["cptkg:AddOnCode", "cptkg:acceptablePrimary", "cptkg:firstCode", "cptkg:holdsPrimaryProcedures",
                   "cptkg:lastCode", "cptkg:standaloneAlternative", "skos:notation"],
-        "origin": "built in", "source": ["cptkg"]}
+        "origin": "built in", "source": ["cptkg"], "engine": "duckdb", "not_on_duckdb": None}
     pack_rule = explain.rule("PayerPlaceOfServiceRequired", spec)
     pack_rule.pop("shape")
     assert pack_rule == {
@@ -242,7 +242,7 @@ def test_a_rules_catalog_entry_and_its_explanation_whole() -> None:
         "severity": "Violation",
         "checks": "the payer pays a drug-delivery device code only at the places of service it lists",
         "reads": ["payer:paidAtPlaceOfService", "skos:notation"], "origin": str(PACK), "source": [str(PACK)],
-        "description": "",
+        "engine": "duckdb", "not_on_duckdb": None, "description": "",
         "messages": ["This payer pays {?code} only at places of service 21, 22 or 24, not {?place}: bill the place "
                      "where the service was rendered, or ask the payer for an exception."],
         "examples": {"folder": [str(PACK / "claims")], "xfail": ["payer-place-of-service_XFAIL"],
@@ -302,6 +302,7 @@ def test_the_rules_catalog_and_one_rule_as_text() -> None:
         "service was rendered, or ask the payer for an exception.\n\n"
         "Reads from the graph:\n  payer:paidAtPlaceOfService, skos:notation\n\n"
         f"Source: {PACK}\n\n"
+        "Runs on: DuckDB (the compiled check as SQL)\n\n"
         f"Examples ({PACK / 'claims'}):\n"
         "  XFAIL payer-place-of-service_XFAIL\n"
         "  PASS  payer-place-of-service_PASS\n")
@@ -415,4 +416,4 @@ def test_a_pack_query_oxigraph_cannot_run_is_refused_before_any_claim_is_read() 
         Validator(rules=spec)
     said = str(caught.value)
     assert said.startswith("rule pack t.ttl: https://example.org/packs/t#Broken: its SPARQL does not run (error at ")
-    assert said.endswith("): the compiled engine does not run it (`--engine pyshacl` runs it on pySHACL)")
+    assert said.endswith("): the compiled engines do not run it (`--engine pyshacl` runs it on pySHACL)")
