@@ -452,7 +452,9 @@ def _validate_into(args: argparse.Namespace, spec: Any, engine: str, fail_on: st
 
             validator = Validator(engine=engine, rules=spec)
             validator.keep_content = writer.wants_content
-            reports = validator.validate(all_records(), args.batch_size)
+            # A claim is refused for what only the rules read once the Validator knows a rule
+            # judges it (Validator.settle): the only input refused then is still exit 2.
+            reports = _single_unreadable_is_an_error(validator.validate(all_records(), args.batch_size))
         for claim_report in reports:
             conforms = conforms and claim_report.conforms
             warned = warned or any(r.severity == "Warning" for r in claim_report.results)
