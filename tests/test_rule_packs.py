@@ -238,6 +238,7 @@ BUILT_IN_SOURCES = {
     "AddOnModifier51": sorted([*GUIDANCE, "article-20701", "cms-ncci-addon-edits", "cpt-appendix-a-modifiers"]),
     "AddOnPlaceMatchesPrimary": ADDON_SOURCES,
     "AddOnPrimaryListed": ["cpt-assistant-2021-09"],
+    "AOCType1PrimaryListed": ["cms-ncci-aoc-file"], "AOCType3PrimaryListed": ["cms-ncci-aoc-file"],
     "AddOnRequiresPrimary": ADDON_SOURCES,
     "CodeEffectiveOnDate": GUIDANCE,
     "DiagnosisCodeValid": ["nchs-icd10cm"],
@@ -269,7 +270,7 @@ def test_every_built_in_rules_sources_are_derived_from_the_facts_it_reads() -> N
 
     catalog = {entry["rule"]: entry for entry in explain.catalog(packs.RuleSpec())}
     assert {rid: entry["source"] for rid, entry in catalog.items() if rid in BUILT_IN_SOURCES} == BUILT_IN_SOURCES
-    assert set(BUILT_IN_SOURCES) <= set(catalog)
+    assert set(BUILT_IN_SOURCES) == {rid for rid, entry in catalog.items() if entry["origin"] == "built in"}
     assert all(entry["sources"] and all(s["title"] for s in entry["sources"]) for entry in catalog.values()
                if entry["origin"] == "built in")
     shown = explain.render_rule(explain.rule("DiagnosisSupportsNecessity", packs.RuleSpec()))
@@ -291,8 +292,10 @@ def test_a_rules_catalog_entry_and_its_explanation_whole() -> None:
     assert catalog["AddOnRequiresPrimary"] == {
         "rule": "AddOnRequiresPrimary", "iri": "https://w3id.org/cptkg/shapes#AddOnRequiresPrimary",
         "severity": "Violation", "checks": "an add-on code has a primary procedure",
-        "reads": ["cptkg:AddOnCode", "cptkg:acceptablePrimary", "cptkg:firstCode", "cptkg:holdsPrimaryProcedures",
-                  "cptkg:lastCode", "cptkg:standaloneAlternative", "skos:notation"],
+        "reads": ["cptkg:AddOnCode", "cptkg:AddOnCodeEdit", "cptkg:acceptablePrimary", "cptkg:addOnCodeDeleted",
+                  "cptkg:aocAddOnCode", "cptkg:aocEditType", "cptkg:editDeleted", "cptkg:editEffective",
+                  "cptkg:firstCode", "cptkg:holdsPrimaryProcedures", "cptkg:lastCode", "cptkg:standaloneAlternative",
+                  "skos:notation"],
         "origin": "built in", "source": ADDON_SOURCES,
         "sources": [{"id": s, "title": TITLES[s]} for s in ADDON_SOURCES]}
     pack_rule = explain.rule("PayerPlaceOfServiceRequired", spec)
@@ -352,8 +355,8 @@ def test_the_rules_catalog_and_one_rule_as_text() -> None:
     assert text[start:start + 4] == [
         "AddOnRequiresPrimary             Violation  built in",
         f"{pad}an add-on code has a primary procedure",
-        f"{pad}reads: cptkg:AddOnCode, cptkg:acceptablePrimary,",
-        f"{pad}  cptkg:firstCode, cptkg:holdsPrimaryProcedures,"]
+        f"{pad}reads: cptkg:AddOnCode, cptkg:AddOnCodeEdit,",
+        f"{pad}  cptkg:acceptablePrimary, cptkg:addOnCodeDeleted,"]
     shown = explain.render_rule(explain.rule("PayerPlaceOfServiceRequired", spec))
     assert shown.split("\nShape:\n")[0] == (
         f"PayerPlaceOfServiceRequired  (Violation, {PACK})\n"
