@@ -213,14 +213,17 @@ def aoc_claim(name: str, addon: str, primary: str, day: str = "2025-03-04", seco
     return out
 
 
-# Made-up edits (the fixtures' rows): 20700 Type 1 with 27301, 11043 and 11044 (11044 deleted
-# 2024-12-31); 20701 Type 2; 20702 Type 1 from 2026; 20703 Type 1, the add-on deleted 2024-12-31;
-# 20704 Type 1, the edit deleted 2022-12-31; 20705 Type 3 with 27310; 11045 Type 1 with 11042.
+# Made-up edits (the fixtures' rows): 20700 Type 1 with 27301, 11043, 11044 (deleted 2024-12-31)
+# and 27447 (which the graph's list from CPT guidance does not hold); 20701 Type 2; 20702 Type 1
+# from 2026; 20703 Type 1, the add-on deleted 2024-12-31; 20704 Type 1, the edit deleted
+# 2022-12-31; 20705 Type 3 with 27310; 11045 Type 1 with 11042.
 # Each XFAIL differs from its PASS twin in one respect. (claim, rule, line, severity) of the AOC rules.
 AOC_CASES: list[tuple[dict, list[tuple[str, str, str]]]] = [
     (aoc_claim("type1-PASS", "20700", "27301"), []),
     # 27603 is a primary of +20700 in the graph (CPT guidance) and not in the AOC file: CMS's rule speaks.
     (aoc_claim("type1-graph-only-XFAIL", "20700", "27603"), [("AOCType1PrimaryListed", "2", "Violation")]),
+    # 27447 is in the AOC file and not in the graph's list: the graph's rule speaks, naming CMS's file.
+    (aoc_claim("cms-only-primary-XFAIL", "20700", "27447"), [("AddOnPrimaryListed", "2", "Violation")]),
     (aoc_claim("type1-other-provider-XFAIL", "20700", "27301", second_provider=True),
      [("AOCType1PrimaryListed", "2", "Violation"), ("AddOnRequiresPrimary", "2", "Violation")]),
     (aoc_claim("type1-primary-in-effect-PASS", "20700", "11044", day="2024-06-03"), []),
@@ -260,13 +263,13 @@ def aoc_imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_the_aoc_file_in_both_layouts_reads_the_same_checked_rows() -> None:
     kind, text_rows = ncci.read_file(AOC_TEXT.read_bytes(), AOC_TEXT.name)
-    assert kind == "aoc" and len(text_rows) == 9
+    assert kind == "aoc" and len(text_rows) == 10
     assert ncci.read_file(AOC_XLSX.read_bytes(), AOC_XLSX.name) == ("aoc", text_rows)
     # Julian dates (YYYYDDD) to calendar dates; CCCCC (contractor-defined) is no primary; empty is none.
     assert text_rows[2] == ("20700", "11044", 1, "2020-01-01", None, None, "2024-12-31",
                             "Made-up row for tests (primary deleted 2024-12-31)")
-    assert text_rows[3][:3] == ("20701", None, 2)
-    assert text_rows[5][5] == "2024-12-31" and text_rows[6][4] == "2022-12-31"
+    assert text_rows[4][:3] == ("20701", None, 2)
+    assert text_rows[6][5] == "2024-12-31" and text_rows[7][4] == "2022-12-31"
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "oxigraph"])
@@ -284,10 +287,15 @@ def test_aoc_messages_name_the_add_on_the_type_and_the_primaries(aoc_imported: P
     (graph_only,) = reports["type1-graph-only-XFAIL"]
     assert graph_only.message == (
         "20700 is a Type 1 add-on code in CMS's add-on code edit file (2025Q1): Medicare pays it only with one of "
-        "its 2 listed primary codes (11043 ... 27301) on the same claim, date of service and rendering provider, "
-        "and none is here: report it with the listed primary it was performed with, or correct the code.")
+        "its 3 listed primary codes (11043 ... 27447) on the same claim, date of service and rendering provider, "
+        "and none is here (CPT guidance, as the graph holds it, lists 27603 on this claim as a primary of 20700; "
+        "for Medicare, CMS's file decides): report it with the listed primary it was performed with, or correct "
+        "the code.")
+    (cms_only,) = reports["cms-only-primary-XFAIL"]
+    assert cms_only.message.endswith("lists them); CMS's add-on code edit file (2025Q1) lists 27447 on this claim "
+                                     "as one of its primaries: for Medicare, CMS's file decides.")
     (deleted,) = reports["type1-primary-deleted-XFAIL"]
-    assert "its 2 listed primary codes (11043 ... 27301)" in deleted.message  # 11044 deleted by then
+    assert "its 3 listed primary codes (11043 ... 27447)" in deleted.message  # 11044 deleted by then
     (other,) = reports["other-addon-XFAIL"]
     assert "its 1 listed primary codes (11042)" in other.message
     (type3,) = reports["type3-XFAIL"]
@@ -304,8 +312,10 @@ def test_without_an_aoc_file_no_aoc_rule_fires(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv("CPTKG_DATA_DIR", str(tmp_path / "empty"))
     reports = aoc_reports("oxigraph")
     assert {claim: [r.rule for r in found] for claim, found in reports.items() if found} == {
-        "type1-other-provider-XFAIL": ["AddOnRequiresPrimary"], "type2-XFAIL": ["AddOnRequiresPrimary"]}
+        "type1-other-provider-XFAIL": ["AddOnRequiresPrimary"], "type2-XFAIL": ["AddOnRequiresPrimary"],
+        "cms-only-primary-XFAIL": ["AddOnPrimaryListed"]}
     assert "Type 2" not in reports["type2-XFAIL"][0].message
+    assert reports["cms-only-primary-XFAIL"][0].message.endswith("lists them).")
 
 
 def test_aoc_facts_enter_the_rules_graph_for_the_batchs_add_on_codes_only(aoc_imported: Path) -> None:
@@ -314,14 +324,14 @@ def test_aoc_facts_enter_the_rules_graph_for_the_batchs_add_on_codes_only(aoc_im
 
     addons = {str(o).rsplit("/", 1)[-1] for _s, p, o in facts if p == CPTKG.aocAddOnCode}
     assert addons == {"20700"}  # 27301 is a primary: the edits naming it as one are not needed
-    assert sum(1 for _s, p, _o in facts if p == CPTKG.aocPrimaryCode) == 3
+    assert sum(1 for _s, p, _o in facts if p == CPTKG.aocPrimaryCode) == 4
     assert ncci.facts_for({"99213"}) == []
 
 
 def test_aoc_reimport_replaces_and_the_latest_file_decides(aoc_imported: Path) -> None:
     again = ncci.import_file(AOC_XLSX.read_bytes(), AOC_TEXT.name)  # the same file name and period
-    assert [(i.quarter, i.kind, i.rows) for i in ncci.imports()] == [("2025Q1", "aoc", 9)]
-    assert again.rows == 9
+    assert [(i.quarter, i.kind, i.rows) for i in ncci.imports()] == [("2025Q1", "aoc", 10)]
+    assert again.rows == 10
     # A later file in which +20700 lists 27603 too: the latest file's rows are the ones read.
     later = AOC_TEXT.read_text(encoding="utf-8").replace(
         "20700        11043", "20700        27603", 1)
@@ -335,21 +345,21 @@ def test_aoc_cli_import_list_and_data(tmp_path: Path) -> None:
     env = {"CPTKG_DATA_DIR": str(tmp_path / "data")}
     proc = run_cli("ncci", "import", str(AOC_TEXT), env=env)
     assert proc.returncode == 0, proc.stderr
-    assert "imported 9 AOC rows of AOC_V2025Q1-MCR.txt for 2025Q1" in proc.stderr
-    assert "2025Q1  AOC  9 rows  from AOC_V2025Q1-MCR.txt" in run_cli("ncci", "list", env=env).stdout
-    assert "2025Q1  AOC  9 rows  from AOC_V2025Q1-MCR.txt" in run_cli("data", env=env).stdout
+    assert "imported 10 AOC rows of AOC_V2025Q1-MCR.txt for 2025Q1" in proc.stderr
+    assert "2025Q1  AOC  10 rows  from AOC_V2025Q1-MCR.txt" in run_cli("ncci", "list", env=env).stdout
+    assert "2025Q1  AOC  10 rows  from AOC_V2025Q1-MCR.txt" in run_cli("data", env=env).stdout
 
 
 AOC_LINE = b"20705        27310         3                                               2020001"
 
 
 @pytest.mark.parametrize(("change", "says"), [
-    (b"20705        27310         7", "row 11: AOC edit type '7' is not 1, 2 or 3"),
-    (b"207?5        27310         3", "row 11: add-on code '207?5' is not a CPT/HCPCS code"),
-    (AOC_LINE.replace(b"2020001", b"2020400"), "row 11: AOC edit effective date '2020400' is not a Julian date"),
-    (AOC_LINE.replace(b"2020001", b"       "), "row 11: AOC edit effective date is empty"),
-    (b"20705        CCCCC         3", "row 11: primary code 'CCCCC' is not a CPT/HCPCS code (a Type 3 add-on code"),
-    (b"20705        27310         2", "row 11: a Type 2 add-on code lists no primary (CCCCC), not '27310'"),
+    (b"20705        27310         7", "row 12: AOC edit type '7' is not 1, 2 or 3"),
+    (b"207?5        27310         3", "row 12: add-on code '207?5' is not a CPT/HCPCS code"),
+    (AOC_LINE.replace(b"2020001", b"2020400"), "row 12: AOC edit effective date '2020400' is not a Julian date"),
+    (AOC_LINE.replace(b"2020001", b"       "), "row 12: AOC edit effective date is empty"),
+    (b"20705        CCCCC         3", "row 12: primary code 'CCCCC' is not a CPT/HCPCS code (a Type 3 add-on code"),
+    (b"20705        27310         2", "row 12: a Type 2 add-on code lists no primary (CCCCC), not '27310'"),
 ])
 def test_a_bad_aoc_row_is_exit_2_naming_the_file_and_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str], change: bytes,
@@ -361,7 +371,7 @@ def test_a_bad_aoc_row_is_exit_2_naming_the_file_and_row(tmp_path: Path, monkeyp
     path.write_bytes(text.replace(AOC_LINE, change + AOC_LINE[len(change):], 1))
     assert cli.main(["ncci", "import", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith(f"cptkg: error: {path}: row 11: ") and says in err[0], err
+    assert len(err) == 1 and err[0].startswith(f"cptkg: error: {path}: row 12: ") and says in err[0], err
     assert ncci.imports() == []
 
 
@@ -387,4 +397,4 @@ def test_aoc_rules_agree_on_every_engine(aoc_imported: Path) -> None:
 
     reference = comparable(aoc_reports("pyshacl"))
     assert reference == comparable(aoc_reports("oxigraph")) == comparable(aoc_reports("duckdb"))
-    assert sum(len(found) for found in reference.values()) == sum(len(expected) for _c, expected in AOC_CASES) == 10
+    assert sum(len(found) for found in reference.values()) == sum(len(expected) for _c, expected in AOC_CASES) == 11

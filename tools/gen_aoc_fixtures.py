@@ -26,6 +26,7 @@ ROWS = [
     ("20700", "27301", "1", "", "", "2020001", "", "Made-up row for tests"),
     ("20700", "11043", "1", "", "", "2020001", "", "Made-up row for tests"),
     ("20700", "11044", "1", "", "2024366", "2020001", "", "Made-up row for tests (primary deleted 2024-12-31)"),
+    ("20700", "27447", "1", "", "", "2020001", "", "Made-up row for tests (a primary the graph does not list)"),
     ("20701", "CCCCC", "2", "", "", "2020001", "", "Made-up row for tests (contractor-defined primaries)"),
     ("20702", "27301", "1", "", "", "2026001", "", "Made-up row for tests (in effect from 2026-01-01)"),
     ("20703", "27301", "1", "2024366", "", "2020001", "", "Made-up row for tests (add-on deleted 2024-12-31)"),
