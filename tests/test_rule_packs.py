@@ -238,7 +238,9 @@ BUILT_IN_SOURCES = {
     "AddOnModifier51": sorted([*GUIDANCE, "article-20701", "cms-ncci-addon-edits", "cpt-appendix-a-modifiers"]),
     "AddOnPlaceMatchesPrimary": ADDON_SOURCES,
     "AddOnPrimaryListed": ["cpt-assistant-2021-09"],
-    "AOCType1PrimaryListed": ["cms-ncci-aoc-file"], "AOCType3PrimaryListed": ["cms-ncci-aoc-file"],
+    # CMS's file (the shape's own source) and CPT guidance (the graph's list, named where they disagree)
+    "AOCType1PrimaryListed": ["cms-ncci-aoc-file", "cpt-assistant-2021-09"],
+    "AOCType3PrimaryListed": ["cms-ncci-aoc-file", "cpt-assistant-2021-09"],
     "AddOnRequiresPrimary": ADDON_SOURCES,
     "CodeEffectiveOnDate": GUIDANCE,
     "DiagnosisCodeValid": ["nchs-icd10cm"],

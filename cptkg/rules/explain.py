@@ -208,7 +208,7 @@ def render_rule(data: dict[str, Any]) -> str:
     lines += ["", "Sources (of the facts it reads, and its own):"]
     lines += [f"  {s['id']}" + (f"  {s['title']}" if s["title"] else "") for s in data["sources"]]
     examples = data["examples"]
-    if examples:
+    if examples and (examples["xfail"] or examples["pass"]):
         lines += ["", f"Examples ({examples['folder'][0]}):"]
         lines += [f"  XFAIL {name}" for name in examples["xfail"]] + [f"  PASS  {name}" for name in examples["pass"]]
     lines += ["", "Shape:", data["shape"].rstrip()]
