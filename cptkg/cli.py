@@ -158,9 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("edition", metavar="EDITION", help="its id, YYYY-MM (see `cptkg data`)")
     icd_sub.add_parser("list", help="the loaded editions (packaged and added)")
 
-    nc = sub.add_parser("ncci", help="CMS NCCI procedure-to-procedure and MUE tables: import CMS's quarterly files")
+    nc = sub.add_parser("ncci", help="CMS NCCI procedure-to-procedure, MUE and add-on code edits: import CMS's files")
     nc_sub = nc.add_subparsers(dest="ncci_command", metavar="ACTION", parser_class=_Parser, required=True)
-    imp = nc_sub.add_parser("import", help="import CMS PTP edit or MUE files (tab/comma text or xlsx)")
+    imp = nc_sub.add_parser("import", help="import CMS PTP edit, MUE or AOC files (tab/comma/fixed-width text or xlsx)")
     imp.add_argument("files", nargs="+", metavar="FILE", help="files as CMS publishes them")
     imp.add_argument("--quarter", metavar="YYYYQN",
                      help="the quarter the files are for (default: from the file name, e.g. Eff_01-01-2026)")
@@ -454,7 +454,9 @@ def _validate_into(args: argparse.Namespace, spec: Any, engine: str, fail_on: st
 
             validator = Validator(engine=engine, rules=spec)
             validator.keep_content = writer.wants_content
-            reports = validator.validate(all_records(), args.batch_size)
+            # A claim is refused for what only the rules read once the Validator knows a rule
+            # judges it (Validator.settle): the only input refused then is still exit 2.
+            reports = _single_unreadable_is_an_error(validator.validate(all_records(), args.batch_size))
         for claim_report in reports:
             conforms = conforms and claim_report.conforms
             warned = warned or any(r.severity == "Warning" for r in claim_report.results)

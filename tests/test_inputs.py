@@ -318,6 +318,52 @@ def test_a_claim_the_rules_do_not_judge_is_exit_0_not_bad_input(tmp_path: Path) 
     assert beside.returncode == 0 and "multiline-1" in beside.stdout and ": conforms" in beside.stdout
 
 
+PUBLIC = ROOT / "tests" / "fixtures" / "public"
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["direct", "fhir-strict"])
+def test_a_claim_no_rule_judges_is_not_applicable_whatever_its_diagnosis_system(tmp_path: Path, strict: bool) -> None:
+    """Issue 29: whether a rule judges a claim is decided from its lines before anything only the
+    rules read. A claim like HL7's CMS-1500 example (an office visit, a WHO ICD-10 diagnosis, a care
+    team member whose Practitioner is not in the file) is not-applicable and exit 0; the same claim
+    with a family line is judged, and its WHO ICD-10 diagnosis is what it was before: Unreadable,
+    and exit 2 when it is the only input."""
+    flag = ["--fhir-strict"] if strict else []
+    public = PUBLIC / "cms1500-style-claim.json"
+    proc = run_cli("validate", *flag, str(public), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    (claim,) = json.loads(proc.stdout)["claims"]
+    assert (claim["claim"], claim["verdict"], claim["results"]) == ("cms1500-style", "not-applicable", [])
+    assert "its codes are 99213" in claim["reason"]
+    judged = json.loads(public.read_text())
+    judged["item"].append({**judged["item"][0], "sequence": 2,
+                           "productOrService": {"coding": [{"system": SYSTEM_CPT, "code": "20701"}]}})
+    (tmp_path / "judged.json").write_text(json.dumps(judged))
+    alone = run_cli("validate", *flag, str(tmp_path / "judged.json"))
+    assert alone.returncode == 2 and alone.stdout == ""
+    assert "diagnosis 1 is coded in WHO ICD-10 (http://hl7.org/fhir/sid/icd-10)" in alone.stderr
+    assert len(alone.stderr.strip().splitlines()) == 1
+    both = run_cli("validate", *flag, str(public), str(tmp_path / "judged.json"), "--format", "json")
+    assert both.returncode == 1
+    verdicts = [(c["claim"], c["verdict"], [r["rule"] for r in c["results"]])
+                for c in json.loads(both.stdout)["claims"]]
+    assert verdicts == [("cms1500-style", "not-applicable", []), ("cms1500-style", "unreadable", ["Unreadable"])]
+
+
+def test_an_icd9_diagnosis_refuses_only_a_judged_837p_claim(tmp_path: Path) -> None:
+    """The 837P's ICD-9-CM diagnoses (HI BK) are, like FHIR's WHO ICD-10, a problem only for a
+    claim some rule judges."""
+    text = (INPUTS / "professional-20-claims.x12").read_text()
+    records = list(read_paths([INPUTS / "professional-20-claims.x12"]))
+    assert all(r.rule_input_error is None for r in records)
+    swapped = text.replace("HI*ABK:", "HI*BK:", 1)
+    assert swapped != text
+    path = tmp_path / "icd9.x12"
+    path.write_text(swapped)
+    (first, *_rest) = read_paths([path])
+    assert first.readable and "ICD-9-CM (BK)" in str(first.rule_input_error)
+
+
 def test_a_folder_of_fhir_files_runs_in_full_batches(tmp_path, monkeypatch) -> None:
     """Claims named by their file's path (FHIR, X12) share batches across files; claim graphs
     (Turtle), whose IRIs other files may reuse, keep a batch to one file. Results are the same."""

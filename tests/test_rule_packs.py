@@ -224,6 +224,68 @@ def test_a_pack_shape_is_judged_on_its_own_parts(body: str, says: str) -> None:
     assert str(caught.value) == says
 
 
+ADDON_SOURCES = ["aaos-now-2022-07", "article-20701", "cms-ncci-addon-edits", "cpt-assistant-2021-09",
+                 "cpt-code-set-sections", "ohio-hima-2020-08"]
+TITLES = {"aaos-now-2022-07": "AAOS Now: Coding Update for Drug-delivery Devices",
+          "article-20701": "2025 CPT code 20701", "cms-ncci-addon-edits": "CMS Medicare NCCI add-on code edits",
+          "cpt-assistant-2021-09": "CPT Assistant, September 2021", "cpt-code-set-sections": "CPT code set sections",
+          "ohio-hima-2020-08": "Ohio HIMA coding update"}
+GUIDANCE = ["aaos-now-2022-07", "cpt-assistant-2021-09", "ohio-hima-2020-08"]
+EDITORS = ["cptkg-editors"]
+# Issue 29: each built-in rule's sources, derived from the facts it reads (their SourcedStatements,
+# or the node stating a fact no statement reifies) and the shape's own dcterms:source.
+BUILT_IN_SOURCES = {
+    "AddOnModifier51": sorted([*GUIDANCE, "article-20701", "cms-ncci-addon-edits", "cpt-appendix-a-modifiers"]),
+    "AddOnPlaceMatchesPrimary": ADDON_SOURCES,
+    "AddOnPrimaryListed": ["cpt-assistant-2021-09"],
+    # CMS's file (the shape's own source) and CPT guidance (the graph's list, named where they disagree)
+    "AOCType1PrimaryListed": ["cms-ncci-aoc-file", "cpt-assistant-2021-09"],
+    "AOCType3PrimaryListed": ["cms-ncci-aoc-file", "cpt-assistant-2021-09"],
+    "AddOnRequiresPrimary": ADDON_SOURCES,
+    "CodeEffectiveOnDate": GUIDANCE,
+    "DiagnosisCodeValid": ["nchs-icd10cm"],
+    "DiagnosisEditionMissing": ["nchs-icd10cm"],
+    "DiagnosisHasOneCode": EDITORS, "DiagnosisPointerResolves": EDITORS, "DiagnosisReferenceResolves": EDITORS,
+    "DiagnosisSupportsNecessity": ["article-20701", "cptkg-domain-reference", "nchs-icd10cm"],
+    "DocumentationComplete": ["article-20701"],
+    "ExcludedCodePair": ["cpt-assistant-2021-09"],
+    "ItemHasOneCode": EDITORS, "ItemHasOneDate": EDITORS, "ItemHasOnePlaceOfService": EDITORS,
+    "ItemQuantityPositive": EDITORS,
+    "MUEExceeded": ["cms-ncci-mue"],
+    "NoFactsForCode": sorted([*GUIDANCE, "article-20701", "cms-place-of-service", "cms-specialty-crosswalk",
+                              "cptkg-domain-reference", "nucc-taxonomy"]),
+    "PTPEdit": ["cms-hcpcs-modifiers", "cms-ncci-ptp-edits", "cpt-appendix-a-modifiers"],
+    "PlaceOfServiceTypical": ["article-20701", "cms-place-of-service"],
+    "ProcedureCodeFormat": EDITORS, "ProviderReferenceResolves": EDITORS,
+    "PumpRemovalCode": ["aaos-now-2022-07", "cpt-assistant-2021-09", "cptkg-domain-reference", "nchs-icd10cm"],
+    "SeventhCharacterActiveTreatment": sorted([*GUIDANCE, "article-20701", "cptkg-domain-reference",
+                                               "icd10cm-official-guidelines", "nchs-icd10cm"]),
+    "SpecialtyTypical": ["article-20701", "cms-specialty-crosswalk", "nucc-taxonomy"],
+    "UnitsPerSite": sorted([*GUIDANCE, "cms-hcpcs-modifiers", "cpt-appendix-a-modifiers"]),
+}
+
+
+def test_every_built_in_rules_sources_are_derived_from_the_facts_it_reads() -> None:
+    """`cptkg rules` names as a rule's sources those of the graph facts it reads, never a bare
+    "cptkg"; a rule that reads no sourced fact and cites none is the editors' (structure)."""
+    from cptkg.rules import explain
+
+    catalog = {entry["rule"]: entry for entry in explain.catalog(packs.RuleSpec())}
+    assert {rid: entry["source"] for rid, entry in catalog.items() if rid in BUILT_IN_SOURCES} == BUILT_IN_SOURCES
+    assert set(BUILT_IN_SOURCES) == {rid for rid, entry in catalog.items() if entry["origin"] == "built in"}
+    assert all(entry["sources"] and all(s["title"] for s in entry["sources"]) for entry in catalog.values()
+               if entry["origin"] == "built in")
+    shown = explain.render_rule(explain.rule("DiagnosisSupportsNecessity", packs.RuleSpec()))
+    assert "  article-20701  2025 CPT code 20701\n" in shown and "Source: cptkg" not in shown
+    # the derivation itself: the sources of a property's statements, of a class's typing statements
+    facts = explain._facts(packs.build(packs.RuleSpec()))
+    from cptkg.kg.namespaces import CPTKG, SRC
+
+    assert explain.sources_of_terms(facts, [str(CPTKG.necessityRestsOnIndication)]) == {SRC["article-20701"]}
+    assert explain.sources_of_terms(facts, [str(CPTKG.notAppendedToAddOnCodes)]) == {SRC["cpt-appendix-a-modifiers"]}
+    assert explain.sources_of_terms(facts, ["http://www.w3.org/2004/02/skos/core#notation"]) == set()
+
+
 def test_a_rules_catalog_entry_and_its_explanation_whole() -> None:
     from cptkg.rules import explain
 
@@ -232,9 +294,13 @@ def test_a_rules_catalog_entry_and_its_explanation_whole() -> None:
     assert catalog["AddOnRequiresPrimary"] == {
         "rule": "AddOnRequiresPrimary", "iri": "https://w3id.org/cptkg/shapes#AddOnRequiresPrimary",
         "severity": "Violation", "checks": "an add-on code has a primary procedure",
-        "reads": ["cptkg:AddOnCode", "cptkg:acceptablePrimary", "cptkg:firstCode", "cptkg:holdsPrimaryProcedures",
-                  "cptkg:lastCode", "cptkg:standaloneAlternative", "skos:notation"],
-        "origin": "built in", "source": ["cptkg"], "engine": "duckdb", "not_on_duckdb": None}
+        "reads": ["cptkg:AddOnCode", "cptkg:AddOnCodeEdit", "cptkg:acceptablePrimary", "cptkg:addOnCodeDeleted",
+                  "cptkg:aocAddOnCode", "cptkg:aocEditType", "cptkg:editDeleted", "cptkg:editEffective",
+                  "cptkg:firstCode", "cptkg:holdsPrimaryProcedures", "cptkg:lastCode", "cptkg:standaloneAlternative",
+                  "skos:notation"],
+        "origin": "built in", "source": ADDON_SOURCES,
+        "sources": [{"id": s, "title": TITLES[s]} for s in ADDON_SOURCES],
+        "engine": "duckdb", "not_on_duckdb": None}
     pack_rule = explain.rule("PayerPlaceOfServiceRequired", spec)
     pack_rule.pop("shape")
     assert pack_rule == {
@@ -242,7 +308,8 @@ def test_a_rules_catalog_entry_and_its_explanation_whole() -> None:
         "severity": "Violation",
         "checks": "the payer pays a drug-delivery device code only at the places of service it lists",
         "reads": ["payer:paidAtPlaceOfService", "skos:notation"], "origin": str(PACK), "source": [str(PACK)],
-        "engine": "duckdb", "not_on_duckdb": None, "description": "",
+        "sources": [{"id": str(PACK), "title": ""}], "engine": "duckdb", "not_on_duckdb": None,
+        "description": "",
         "messages": ["This payer pays {?code} only at places of service 21, 22 or 24, not {?place}: bill the place "
                      "where the service was rendered, or ask the payer for an exception."],
         "examples": {"folder": [str(PACK / "claims")], "xfail": ["payer-place-of-service_XFAIL"],
@@ -291,8 +358,8 @@ def test_the_rules_catalog_and_one_rule_as_text() -> None:
     assert text[start:start + 4] == [
         "AddOnRequiresPrimary             Violation  built in",
         f"{pad}an add-on code has a primary procedure",
-        f"{pad}reads: cptkg:AddOnCode, cptkg:acceptablePrimary,",
-        f"{pad}  cptkg:firstCode, cptkg:holdsPrimaryProcedures,"]
+        f"{pad}reads: cptkg:AddOnCode, cptkg:AddOnCodeEdit,",
+        f"{pad}  cptkg:acceptablePrimary, cptkg:addOnCodeDeleted,"]
     shown = explain.render_rule(explain.rule("PayerPlaceOfServiceRequired", spec))
     assert shown.split("\nShape:\n")[0] == (
         f"PayerPlaceOfServiceRequired  (Violation, {PACK})\n"
@@ -301,7 +368,7 @@ def test_the_rules_catalog_and_one_rule_as_text() -> None:
         "  This payer pays {?code} only at places of service 21, 22 or 24, not {?place}: bill the place where the "
         "service was rendered, or ask the payer for an exception.\n\n"
         "Reads from the graph:\n  payer:paidAtPlaceOfService, skos:notation\n\n"
-        f"Source: {PACK}\n\n"
+        f"Sources (of the facts it reads, and its own):\n  {PACK}\n\n"
         "Runs on: DuckDB (the compiled check as SQL)\n\n"
         f"Examples ({PACK / 'claims'}):\n"
         "  XFAIL payer-place-of-service_XFAIL\n"
@@ -320,7 +387,7 @@ def test_a_pack_rules_source_is_its_own_and_the_longest_prefix_names_a_term() ->
     catalog = {entry["rule"]: entry for entry in explain.catalog(spec)}
     assert catalog["Cited"]["source"] == ["https://example.org/policy/7"]
     assert catalog["Uncited"]["source"] == ["t.ttl"]
-    assert catalog["AddOnRequiresPrimary"]["source"] == ["cptkg"]
+    assert catalog["AddOnRequiresPrimary"]["source"] == ADDON_SOURCES
     names = {"cptkg": "https://w3id.org/cptkg/", "ont": "https://w3id.org/cptkg/ontology#", "": "https://w3id.org/"}
     assert explain._short("https://w3id.org/cptkg/ontology#firstCode", names) == "ont:firstCode"
     assert explain._short("https://w3id.org/cptkg/cpt/20701", names) == "cptkg:cpt/20701"

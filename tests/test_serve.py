@@ -145,6 +145,24 @@ def test_bad_requests_get_operation_outcomes_with_their_status(server: Any, body
     assert "Traceback" not in answer.decode() and 'File "' not in answer.decode()
 
 
+def test_a_claim_no_rule_judges_is_not_applicable_whatever_its_diagnosis_system(server: Any) -> None:
+    """Issue 29: HL7's CMS-1500 example's kind (a visit, a WHO ICD-10 diagnosis) is not-applicable;
+    the same claim with a family line is refused for its WHO ICD-10 diagnosis (422), as before."""
+    base, _log = server
+    public = (Path(__file__).parent / "fixtures" / "public" / "cms1500-style-claim.json").read_bytes()
+    status, _headers, body = call(base, "/Claim/$validate", public, {"Content-Type": "application/fhir+json"},
+                                  method="POST")
+    assert status == 200, body
+    (claim,) = json.loads(body)["claims"]
+    assert (claim["verdict"], claim["results"]) == ("not-applicable", [])
+    judged = json.loads(public)
+    family = {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "20701"}]}
+    judged["item"].append({**judged["item"][0], "sequence": 2, "productOrService": family})
+    status, _headers, body = call(base, "/Claim/$validate", json.dumps(judged).encode(),
+                                  {"Content-Type": "application/fhir+json"}, method="POST")
+    assert status == 422 and "WHO ICD-10" in json.loads(body)["issue"][0]["details"]["text"]
+
+
 def test_a_body_over_the_limit_is_413_also_when_chunked(server: Any) -> None:
     import http.client
 

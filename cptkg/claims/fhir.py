@@ -256,7 +256,10 @@ def claim_record(resource: dict[str, Any], source: str, where: str,
         record.not_applicable = f"its status is {status}: {NOT_LIVE_STATUSES[status]}"
         return record
     try:
-        record.triples = Converter(claim, iri, References(contained, bundle)).convert()
+        converter = Converter(claim, iri, References(contained, bundle))
+        record.triples = converter.convert()
+        if converter.rule_input_error is not None:
+            record.rule_input_error = f"{record.origin}: {kind} {shown}: {converter.rule_input_error}"
     except Invalid as err:  # an element the direct reader checks as the converter reads it
         record.error = f"{record.origin}: not a valid FHIR R4 {kind}: {err}"
     except ClaimConversionError as err:
@@ -507,6 +510,7 @@ class Converter:
         self.base = str(iri)
         self.references = references
         self.out: list[Triple] = [(iri, _TYPE, _V.Claim)]
+        self.rule_input_error: str | None = None
 
     def convert(self) -> list[Triple]:
         items = list(self.claim.item or [])
@@ -515,7 +519,12 @@ class Converter:
         billable = _period_day(getattr(self.claim, "billablePeriod", None), "billablePeriod")
         for item in items:
             self._item(item, billable)
-        self._diagnoses()
+        # Diagnoses and the care team are read only by rules: a problem there is held back
+        # (rule_input_error) until the Validator knows whether any rule judges the claim.
+        try:
+            self._diagnoses()
+        except ClaimConversionError as err:
+            self.rule_input_error = str(err)
         self._care_team()
         self._supporting_info()
         # Claim.insurance.preAuthRef (and EOB.insurance.preAuthRef): the payer's prior-authorization

@@ -67,6 +67,11 @@ class ClaimRecord:
     triples: list[Triple] = field(default_factory=list)
     error: str | None = None
     not_applicable: str | None = None  # why no rule judges the claim (a cancelled claim, ...)
+    # A problem in what only a rule reads (a diagnosis's code system, a diagnosis without a code):
+    # the claim is Unreadable for it only when some rule judges the claim. Which claims the rules
+    # judge is decided from the lines (the Validator's watched codes), so a public example with no
+    # family code and a WHO ICD-10 diagnosis is not-applicable, not refused.
+    rule_input_error: str | None = None
     position: int = 0  # input order across every path given
 
     @property

@@ -263,6 +263,13 @@ def _record(claim: _Claim, source: str, component: str) -> ClaimRecord:
         record.triples = _triples(claim, iri, component)
     except X12Error as err:
         record.error = f"{record.origin}: claim {record.claim_id}: {err}"
+        return record
+    # Diagnoses are read only by rules: an ICD-9-CM one makes the claim Unreadable only when a rule
+    # judges it (the Validator decides, from the lines).
+    icd9 = [pointer for pointer, (qualifier, _code) in enumerate(claim.diagnoses, 1) if qualifier in ("BK", "BF")]
+    if icd9:
+        record.rule_input_error = (f"{record.origin}: claim {record.claim_id}: diagnosis {icd9[0]} is ICD-9-CM "
+                                   f"({claim.diagnoses[icd9[0] - 1][0]}): cptkg reads ICD-10-CM (ABK/ABF)")
     return record
 
 
@@ -278,9 +285,9 @@ def _triples(claim: _Claim, iri: URIRef, component: str) -> list[Triple]:
     facility = claim.fields[5].split(component)[0] if len(claim.fields) > 5 else ""
     for pointer, (qualifier, code) in enumerate(claim.diagnoses, 1):
         if qualifier not in ("ABK", "ABF"):
-            if qualifier in ("BK", "BF"):
-                raise X12Error(f"diagnosis {pointer} is ICD-9-CM ({qualifier}): cptkg reads ICD-10-CM (ABK/ABF)")
-            continue  # other HI qualifiers (ABN external cause, ...) are not diagnoses lines point to
+            # Other HI qualifiers (ABN external cause, ...) are not diagnoses lines point to; ICD-9-CM
+            # (BK, BF) is _record's rule_input_error.
+            continue
         node = URIRef(f"{base}/diagnosis/{pointer}")
         out += [(iri, CPTKG.diagnosis, node), (node, RDF.type, CPTKG.ClaimDiagnosis),
                 (node, CPTKG.sequence, Literal(pointer)),

@@ -1,7 +1,13 @@
 """CMS National Correct Coding Initiative tables as dated data: the procedure-to-procedure (PTP)
-edits and medically unlikely edits (MUE) that a user imports from the files CMS publishes every
-quarter (`cptkg ncci import`), kept in the user's data folder, and turned into graph facts for the
-codes a batch of claims reports (the rules PTPEdit and MUEExceeded read them).
+edits, medically unlikely edits (MUE) and add-on code (AOC) edits that a user imports from the
+files CMS publishes (`cptkg ncci import`), kept in the user's data folder, and turned into graph
+facts for the codes a batch of claims reports (the rules PTPEdit, MUEExceeded, AOCType1PrimaryListed
+and AOCType3PrimaryListed read them, and AddOnRequiresPrimary's message names a Type 2 add-on).
+
+The AOC file comes as fixed-width text and as xlsx, with the columns Add-On Code, Primary Code
+(CCCCC for a Type 2 add-on: contractor-defined), AOC Edit Type, the add-on's deletion date, the
+primary's deletion date, the edit's effective and deletion dates (Julian YYYYDDD) and special
+instruction notes; the text file's columns are found where its header row's titles start.
 
 The files are read in CMS's own layouts, tab- or comma-separated text or xlsx: the header row is
 found by its column titles (practitioner PTP: "Column 1", "Column 2", "Effective Date", "Deletion
@@ -48,12 +54,18 @@ CREATE INDEX IF NOT EXISTS ptp_column2 ON ptp (column2);
 CREATE TABLE IF NOT EXISTS mue (import INTEGER, quarter TEXT, code TEXT, value INTEGER, indicator INTEGER,
                                 rationale TEXT, valid_from TEXT, valid_through TEXT);
 CREATE INDEX IF NOT EXISTS mue_code ON mue (code);
+CREATE TABLE IF NOT EXISTS aoc (import INTEGER, quarter TEXT, addon TEXT, primary_code TEXT, type INTEGER,
+                                effective TEXT, deletion TEXT, addon_deleted TEXT, primary_deleted TEXT,
+                                notes TEXT);
+CREATE INDEX IF NOT EXISTS aoc_addon ON aoc (addon);
 """
+# CMS's AOC file writes CCCCC as the primary of a Type 2 add-on code: contractor-defined primaries.
+CONTRACTOR_DEFINED = "CCCCC"
 
 
 @dataclass(frozen=True)
 class Imported:
-    kind: str  # "ptp" or "mue"
+    kind: str  # "ptp", "mue" or "aoc"
     quarter: str
     source: str
     rows: int
@@ -160,15 +172,136 @@ def _yyyymmdd(text: str, what: str, where: str) -> str:
     raise InputError(f"{where}: {what} {text!r} is not a date (YYYYMMDD)")
 
 
+def _title(cell: str) -> str:
+    return " ".join(cell.lower().replace("_", " ").replace("-", " ").replace("/", " ").split())
+
+
+# The AOC file's columns, each told by the words of its title (CMS's xlsx: ADD_ON_CODE, PRIMARY_CODE,
+# AOC_EDIT_TYPE, AOC_DEL_DT, PRIMARY_CODE_DEL_DT, AOC_EDIT_EFF_DT, AOC_EDIT_DEL_DT,
+# SPECIAL_INSTRUCTION_NOTES; a "julian" suffix in later files); notes may be absent.
+_AOC_COLUMNS: dict[str, Any] = {
+    "addon": lambda t: ("add on" in t or "addon" in t) and "del" not in t and "eff" not in t,
+    "primary": lambda t: "primary" in t and "del" not in t and "eff" not in t,
+    "type": lambda t: "type" in t,
+    "addon_deleted": lambda t: "del" in t and "primary" not in t and "edit" not in t,
+    "primary_deleted": lambda t: "primary" in t and "del" in t,
+    "effective": lambda t: "edit" in t and "eff" in t,
+    "deletion": lambda t: "edit" in t and "del" in t,
+}
+_AOC_OPTIONAL: dict[str, Any] = {"notes": lambda t: "note" in t or "instruction" in t}
+_AOC_TITLES = ("Add-On Code, Primary Code, AOC Edit Type, AOC Del Dt, Primary Code Del Dt, AOC Edit Eff Dt, "
+               "AOC Edit Del Dt")
+
+
+def _aoc_columns(cells: list[str]) -> dict[str, int] | None:
+    """Which cell holds each AOC column, when these cells are the AOC header row."""
+    titles = [_title(c) for c in cells]
+    found: dict[str, int] = {}
+    for key, matches in (*_AOC_COLUMNS.items(), *_AOC_OPTIONAL.items()):
+        for index, title in enumerate(titles):
+            if title and index not in found.values() and matches(title):
+                found[key] = index
+                break
+    return found if all(key in found for key in _AOC_COLUMNS) else None
+
+
+def _fixed_width_rows(data: bytes) -> list[list[str]] | None:
+    """A fixed-width AOC text file's rows, each cut into the columns its header row's titles start
+    (titles are set apart by two spaces or more), or None when no line is such a header."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    lines = text.splitlines()
+    for number, line in enumerate(lines[:40]):
+        spans = [(m.start(), m.group()) for m in re.finditer(r"\S+(?: \S+)*", line)]
+        if len(spans) < len(_AOC_COLUMNS) or _aoc_columns([t for _s, t in spans]) is None:
+            continue
+        starts = [start for start, _t in spans]
+        ends = [*starts[1:], None]
+        out = [[""]] * number + [[t for _s, t in spans]]
+        for later in lines[number + 1:]:
+            out.append([later[a:b].strip() for a, b in zip(starts, ends, strict=True)])
+        return out
+    return None
+
+
+def _aoc_date(text: str, what: str, where: str, required: bool = False) -> str | None:
+    """A date of the AOC file: Julian YYYYDDD as CMS writes them (a calendar date from an xlsx cell
+    is taken too); empty is none."""
+    value = text.strip()
+    if value.endswith(".0"):
+        value = value[:-2]  # a whole number from an xlsx cell read as a float
+    if not value:
+        if required:
+            raise InputError(f"{where}: {what} is empty: an AOC edit needs one (Julian YYYYDDD)")
+        return None
+    if len(value) == 7 and value.isdigit():
+        year, day = int(value[:4]), int(value[4:])
+        first = date(year, 1, 1)
+        if 1 <= day <= (date(year + 1, 1, 1) - first).days:
+            return date.fromordinal(first.toordinal() + day - 1).isoformat()
+        raise InputError(f"{where}: {what} {text!r} is not a Julian date (YYYYDDD, day 001 to 365 or 366)")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}( 00:00:00)?", value):
+        return _yyyymmdd(value[:10], what, where)
+    raise InputError(f"{where}: {what} {text!r} is not a date (Julian YYYYDDD)")
+
+
+def _aoc_rows(rows: list[list[str]], name: str) -> list[tuple[Any, ...]] | None:
+    """The checked rows of a CMS AOC file, or None when the rows are not one."""
+    header = next(((n, at) for n, row in enumerate(rows[:40]) if (at := _aoc_columns(row)) is not None), None)
+    if header is None:
+        return None
+    start, at = header
+    out: list[tuple[Any, ...]] = []
+    for number, row in enumerate(rows[start + 1:], start + 2):
+        cells = row + [""] * (max(at.values()) + 1 - len(row))
+        addon = cells[at["addon"]].upper()
+        if not any(c for c in cells):
+            continue
+        where = f"{name}: row {number}"
+        if not _CODE.fullmatch(addon):
+            raise InputError(f"{where}: add-on code {cells[at['addon']]!r} is not a CPT/HCPCS code")
+        kind = cells[at["type"]].removesuffix(".0")
+        if kind not in ("1", "2", "3"):
+            raise InputError(f"{where}: AOC edit type {cells[at['type']]!r} is not 1, 2 or 3")
+        primary: str | None = cells[at["primary"]].upper()
+        if kind == "2":
+            if primary not in ("", CONTRACTOR_DEFINED):
+                raise InputError(f"{where}: a Type 2 add-on code lists no primary ({CONTRACTOR_DEFINED}), "
+                                 f"not {primary!r}")
+            primary = None
+        elif primary == CONTRACTOR_DEFINED or not _CODE.fullmatch(primary or ""):
+            raise InputError(f"{where}: primary code {cells[at['primary']]!r} is not a CPT/HCPCS code "
+                             f"(a Type {kind} add-on code lists its primaries)")
+        effective = _aoc_date(cells[at["effective"]], "AOC edit effective date", where, required=True)
+        deletion = _aoc_date(cells[at["deletion"]], "AOC edit deletion date", where)
+        if deletion is not None and effective is not None and deletion < effective:
+            raise InputError(f"{where}: AOC edit deletion date {deletion} is before its effective date {effective}")
+        out.append((addon, primary, int(kind), effective, deletion,
+                    _aoc_date(cells[at["addon_deleted"]], "add-on code deletion date", where),
+                    _aoc_date(cells[at["primary_deleted"]], "primary code deletion date", where),
+                    cells[at["notes"]] if "notes" in at else ""))
+    if not out:
+        raise InputError(f"{name}: an AOC file with no rows of edits")
+    return out
+
+
 def read_file(data: bytes, name: str) -> tuple[str, list[tuple[Any, ...]]]:
-    """A CMS PTP or MUE file: its kind ("ptp" or "mue") and its checked rows."""
+    """A CMS PTP, MUE or AOC file: its kind ("ptp", "mue" or "aoc") and its checked rows."""
     rows = _rows(data, name)
     ptp = _header(rows, _PTP_COLUMNS)
     mue = None if ptp else _header(rows, _MUE_COLUMNS)
     if ptp is None and mue is None:
+        aoc = _aoc_rows(rows, name)
+        if aoc is None and data[:4] != b"PK\x03\x04":
+            fixed = _fixed_width_rows(data)
+            aoc = _aoc_rows(fixed, name) if fixed is not None else None
+        if aoc is not None:
+            return "aoc", aoc
         raise InputError(f"{name}: neither a CMS PTP edit file (columns Column 1, Column 2, Effective Date, "
-                         "Deletion Date, Modifier, Rationale) nor an MUE file (HCPCS/CPT Code, MUE Values, "
-                         "MUE Adjudication Indicator, Rationale)")
+                         "Deletion Date, Modifier, Rationale), an MUE file (HCPCS/CPT Code, MUE Values, "
+                         f"MUE Adjudication Indicator, Rationale) nor an AOC file ({_AOC_TITLES})")
     kind, (start, at) = ("ptp", ptp) if ptp else ("mue", mue)  # type: ignore[misc]
     out: list[tuple[Any, ...]] = []
     for number, row in enumerate(rows[start + 1:], start + 2):
@@ -218,7 +351,7 @@ def import_file(data: bytes, name: str, quarter: str | None = None) -> Imported:
         with connection:
             for (old,) in connection.execute("SELECT id FROM imports WHERE kind=? AND quarter=? AND source=?",
                                              (kind, which, source)).fetchall():
-                connection.execute(f"DELETE FROM {kind} WHERE import=?", (old,))  # kind: ptp or mue
+                connection.execute(f"DELETE FROM {kind} WHERE import=?", (old,))  # kind: ptp, mue or aoc
                 connection.execute("DELETE FROM imports WHERE id=?", (old,))
             cursor = connection.execute(
                 "INSERT INTO imports (kind, quarter, source, rows, imported) VALUES (?,?,?,?,?)",
@@ -226,6 +359,9 @@ def import_file(data: bytes, name: str, quarter: str | None = None) -> Imported:
             ident = cursor.lastrowid
             if kind == "ptp":
                 connection.executemany("INSERT INTO ptp VALUES (?,?,?,?,?,?,?,?)",
+                                       ((ident, which, *row) for row in rows))
+            elif kind == "aoc":
+                connection.executemany("INSERT INTO aoc VALUES (?,?,?,?,?,?,?,?,?,?)",
                                        ((ident, which, *row) for row in rows))
             else:
                 first, last = quarter_days(which)
@@ -292,6 +428,26 @@ def facts_for(codes: Iterable[str]) -> list[tuple[Any, Any, Any]]:
                         (edit, CPTKG.validFrom, Literal(first, datatype=XSD.date)),
                         (edit, CPTKG.validThrough, Literal(last, datatype=XSD.date)),
                         (edit, CPTKG.ncciQuarter, Literal(quarter))]
+        # The AOC edits of the add-on codes among these codes, every row (each primary is needed to
+        # count and name them), from the latest AOC file imported: each CMS AOC file is complete,
+        # its rows dated, so an older file adds nothing but what CMS has since corrected.
+        latest = connection.execute("SELECT MAX(quarter) FROM imports WHERE kind='aoc'").fetchone()[0]
+        for chunk in _chunks(wanted) if latest else ():
+            marks = ",".join("?" * len(chunk))
+            for addon, primary, kind, effective, deletion, addon_deleted, primary_deleted in connection.execute(
+                    f"SELECT addon, primary_code, type, effective, deletion, addon_deleted, primary_deleted "
+                    f"FROM aoc WHERE quarter=? AND addon IN ({marks})", (latest, *chunk)):
+                edit = NCCI[f"aoc/{latest}/{addon}/{primary or CONTRACTOR_DEFINED}/{effective}"]
+                out += [(edit, RDF.type, CPTKG.AddOnCodeEdit), (edit, CPTKG.aocAddOnCode, _code_iri(addon)),
+                        (edit, CPTKG.aocEditType, Literal(kind)),
+                        (edit, CPTKG.editEffective, Literal(effective, datatype=XSD.date)),
+                        (edit, CPTKG.ncciQuarter, Literal(latest))]
+                if primary:
+                    out.append((edit, CPTKG.aocPrimaryCode, _code_iri(primary)))
+                for prop, day in ((CPTKG.editDeleted, deletion), (CPTKG.addOnCodeDeleted, addon_deleted),
+                                  (CPTKG.primaryCodeDeleted, primary_deleted)):
+                    if day:
+                        out.append((edit, prop, Literal(day, datatype=XSD.date)))
     except sqlite3.Error as err:
         raise InputError(f"cannot read the NCCI tables in {_path()}: {err}") from None
     finally:

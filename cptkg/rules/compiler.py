@@ -21,7 +21,7 @@ from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, SH, XSD
+from rdflib.namespace import DCTERMS, RDF, SH, XSD
 
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _TARGET = ("?this <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/"
@@ -32,6 +32,9 @@ _HANDLED = {
     SH.minExclusive, SH.maxExclusive, SH["in"], SH.deactivated, SH.name, SH.description,
 }
 _IGNORED_NAMESPACES = ("http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/1999/02/22-rdf-syntax-ns#")
+# Metadata that validates nothing: a shape's dcterms:source names where the rule comes from
+# (`cptkg rules` shows it), as rdfs:label says what it checks.
+_METADATA = {DCTERMS.source}
 
 
 class UnsupportedShape(ValueError):
@@ -84,7 +87,7 @@ def compile_shapes(shapes: Graph) -> list[Check]:
         if not isinstance(shape, URIRef):
             raise UnsupportedShape("a shape without an IRI")
         for p in set(shapes.predicates(shape, None)):
-            if p not in _HANDLED and not str(p).startswith(_IGNORED_NAMESPACES):
+            if p not in _HANDLED and p not in _METADATA and not str(p).startswith(_IGNORED_NAMESPACES):
                 raise UnsupportedShape(f"{shape}: {p} is not compiled")
         targets = list(shapes.objects(shape, SH.targetClass))
         if len(targets) != 1:

@@ -1,22 +1,24 @@
 """`cptkg rules`: the catalog of the rules a run checks (built in and from rule packs), with the
-effective severity, what each rule checks, the graph facts it reads, its source and its PASS/XFAIL
-examples; and one rule in full (`cptkg rules show ID`), its shape as Turtle."""
+effective severity, what each rule checks, the graph facts it reads, its sources (derived: the
+sources of the facts it reads, and the shape's own) and its PASS/XFAIL examples; and one rule in
+full (`cptkg rules show ID`), its shape as Turtle."""
 
 from __future__ import annotations
 
 import json
 import re
 import textwrap
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCTERMS, RDFS, SH
+from rdflib.namespace import DCTERMS, RDF, RDFS, SH
 
 from cptkg.claims.record import CHILDREN, VOCABULARY
 from cptkg.errors import InputError
 from cptkg.kg import resources
-from cptkg.kg.namespaces import CPTKG
+from cptkg.kg.namespaces import CPTKG, SRC
 from cptkg.rules.catalog import rule_id
 from cptkg.rules.packs import BUILT_IN, RuleSpec, build, rule_messages, shape_description
 
@@ -53,8 +55,9 @@ def _short(iri: str, prefixes: dict[str, str]) -> str:
     return f"<{iri}>"
 
 
-def facts_read(shapes: Graph, shape: URIRef) -> list[str]:
-    """The graph's terms the rule's SPARQL and path read that a claim does not say itself."""
+def terms_read(shapes: Graph, shape: URIRef) -> set[str]:
+    """The graph's terms (properties and classes, as full IRIs) the rule's SPARQL and path read
+    that a claim does not say itself: the facts a rule rests on."""
     prefixes = _prefixes(shapes, shape)
     found: set[str] = set()
     texts = [str(shapes.value(c, SH.select) or "") for c in shapes.objects(shape, SH.sparql)]
@@ -68,8 +71,52 @@ def facts_read(shapes: Graph, shape: URIRef) -> list[str]:
     path = shapes.value(shape, SH.path)
     if isinstance(path, URIRef):
         found.add(str(path))
-    facts = {iri for iri in found if iri not in _CLAIM_TERMS and not iri.startswith(_NOT_FACTS)}
-    return sorted(_short(iri, prefixes) for iri in facts)
+    return {iri for iri in found if iri not in _CLAIM_TERMS and not iri.startswith(_NOT_FACTS)}
+
+
+def facts_read(shapes: Graph, shape: URIRef) -> list[str]:
+    """The terms of terms_read, short (cptkg:acceptablePrimary), sorted."""
+    prefixes = _prefixes(shapes, shape)
+    return sorted(_short(iri, prefixes) for iri in terms_read(shapes, shape))
+
+
+def sources_of_terms(facts: Graph, terms: Iterable[str]) -> set[URIRef]:
+    """The sources of the graph's facts of these terms (a property's triples; a class's typing
+    triples): each fact's cptkg:SourcedStatement's dcterms:source, or, for a fact in cptkg's
+    vocabulary that no statement reifies (a modifier's or a CPT section's), the dcterms:source of
+    the node that states it. A fact with neither (a notation, an imported NCCI edit) adds nothing."""
+    reified: dict[tuple[Any, Any, Any], set[URIRef]] = {}
+    for statement in facts.subjects(RDF.type, CPTKG.SourcedStatement):
+        key = (facts.value(statement, RDF.subject), facts.value(statement, RDF.predicate),
+               facts.value(statement, RDF.object))
+        reified.setdefault(key, set()).update(
+            o for o in facts.objects(statement, DCTERMS.source) if isinstance(o, URIRef))
+    out: set[URIRef] = set()
+    for term in terms:
+        iri = URIRef(term)
+        # A class is read through its members' types; a property through its own triples.
+        triples = [(s, RDF.type, iri) for s in facts.subjects(RDF.type, iri)] + list(facts.triples((None, iri, None)))
+        for triple in triples:
+            if triple in reified:
+                out |= reified[triple]
+            elif term.startswith(str(CPTKG)):
+                out.update(o for o in facts.objects(triple[0], DCTERMS.source) if isinstance(o, URIRef))
+    return out
+
+
+def rule_sources(shapes: Graph, shape: URIRef, facts: Graph) -> list[URIRef]:
+    """A rule's sources, derived: the sources of the graph facts it reads (terms_read,
+    sources_of_terms) and the shape's own dcterms:source, where it has one; sorted."""
+    own = {o for o in shapes.objects(shape, DCTERMS.source) if isinstance(o, URIRef)}
+    return sorted(own | sources_of_terms(facts, terms_read(shapes, shape)), key=str)
+
+
+def _source_entry(source: URIRef, facts: Graph) -> dict[str, str]:
+    """A source as the catalog names it: its ID (the local name of a cptkg source, else the IRI)
+    and its title where the graph has one."""
+    text = str(source)
+    ident = text[len(str(SRC)):] if text.startswith(str(SRC)) else text
+    return {"id": ident, "title": str(facts.value(source, DCTERMS.title) or "")}
 
 
 def _examples(rid: str, origin: str) -> dict[str, list[str]]:
@@ -102,14 +149,31 @@ def _engines(shapes: Graph) -> dict[Any, str]:
         return {}
 
 
+def _facts(rules: Any) -> Graph:
+    """The facts the rules read, with their provenance: the packaged graph (asserted, where the
+    SourcedStatements are) and the packs' facts."""
+    from cptkg.kg.graph import KnowledgeGraph
+
+    facts = Graph()
+    facts += KnowledgeGraph.default().asserted
+    facts += rules.facts
+    return facts
+
+
 def catalog(spec: RuleSpec) -> list[dict[str, Any]]:
     rules = build(spec)
     shapes = rules.shapes
+    facts = _facts(rules)
     on_oxigraph = _engines(shapes)
     out = []
     for rid, origin in rules.origins.items():
         shape = _shape_of(shapes, rid)
-        source = [str(s) for s in shapes.objects(shape, DCTERMS.source)]
+        sources = [_source_entry(s, facts) for s in rule_sources(shapes, shape, facts)]
+        # A rule that rests on no sourced fact and cites nothing: a built-in rule is the editors'
+        # modelling (the claim's structure, after FHIR); a pack's rule is its pack's.
+        if not sources:
+            sources = ([_source_entry(SRC["cptkg-editors"], facts)] if origin == BUILT_IN
+                       else [{"id": origin, "title": ""}])
         # Which engine runs the rule by default: DuckDB, or Oxigraph for a query the SQL
         # translation does not cover (and why), so a pack author sees the cost of a feature.
         engine = {"engine": "oxigraph", "not_on_duckdb": on_oxigraph[shape]} if shape in on_oxigraph else {
@@ -117,7 +181,7 @@ def catalog(spec: RuleSpec) -> list[dict[str, Any]]:
         out.append({"rule": rid, "iri": str(shape), "severity": rules.severities[rid],
                     "checks": str(shapes.value(shape, RDFS.label) or ""),
                     "reads": facts_read(shapes, shape), "origin": origin,
-                    "source": source or (["cptkg"] if origin == BUILT_IN else [origin]), **engine})
+                    "source": [s["id"] for s in sources], "sources": sources, **engine})
     return out
 
 
@@ -161,12 +225,13 @@ def render_rule(data: dict[str, Any]) -> str:
         lines += textwrap.wrap(data["description"], 96, initial_indent="  ", subsequent_indent="  ")
     lines += ["", "Message:"] + [f"  {m}" for m in data["messages"]]
     lines += ["", "Reads from the graph:", "  " + (", ".join(data["reads"]) or "nothing (the claim alone)")]
-    lines += ["", "Source: " + ", ".join(data["source"])]
+    lines += ["", "Sources (of the facts it reads, and its own):"]
+    lines += [f"  {s['id']}" + (f"  {s['title']}" if s["title"] else "") for s in data["sources"]]
     engine = "DuckDB (the compiled check as SQL)" if data["engine"] == "duckdb" else (
         f"Oxigraph (the compiled check as SPARQL: the SQL translation does not cover {data['not_on_duckdb']})")
     lines += ["", "Runs on: " + engine]
     examples = data["examples"]
-    if examples:
+    if examples and (examples["xfail"] or examples["pass"]):
         lines += ["", f"Examples ({examples['folder'][0]}):"]
         lines += [f"  XFAIL {name}" for name in examples["xfail"]] + [f"  PASS  {name}" for name in examples["pass"]]
     lines += ["", "Shape:", data["shape"].rstrip()]

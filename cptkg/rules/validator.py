@@ -144,6 +144,18 @@ class Validator:
             raise InputError(f"rule pack {pack}: {err}: the compiled engines do not run it "
                              "(`--engine pyshacl` runs it on pySHACL)") from None
 
+    def settle(self, record: ClaimRecord) -> str | None:
+        """Decide first whether any rule judges a readable claim, from its lines and status: the
+        reason it is not applicable, or None. Only then does a problem in what only the rules read
+        (``rule_input_error``: a diagnosis's code system, ...) make a judged claim Unreadable;
+        on a claim no rule judges it is no reason to refuse it."""
+        if not record.readable:
+            return None
+        reason = not_applicable_reason(record, self.watched)
+        if reason is None and record.rule_input_error is not None:
+            record.error = record.rule_input_error
+        return reason
+
     def engine_of(self) -> dict[Any, tuple[str, str | None]]:
         """Each shape: the engine that runs it and, when it is not the one chosen, why."""
         return self._engine.engine_of()
@@ -187,7 +199,7 @@ class Validator:
                 reports[id(r)].content = content(r)
         judged = []
         for r in batch:
-            reason = not_applicable_reason(r, self.watched) if r.readable else None
+            reason = self.settle(r)
             if reason is None:
                 judged.append(r)
             else:

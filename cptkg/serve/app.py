@@ -92,12 +92,16 @@ class Service:
         for position, record in enumerate(read_bytes(data, SOURCE, form)):
             record.position = position
             records.append(record)
-        if len(records) == 1 and not records[0].readable:
-            raise HttpError(422, "processing", records[0].error or "the claim cannot be read")
         out = io.StringIO()
         writer = WRITERS[want](out)
         validator = self._pool.get()
         try:
+            # Whether a rule judges the claim comes first (Validator.settle): only then is a lone
+            # claim refused for what only the rules read.
+            if len(records) == 1:
+                validator.settle(records[0])
+            if len(records) == 1 and not records[0].readable:
+                raise HttpError(422, "processing", records[0].error or "the claim cannot be read")
             validator.keep_content = writer.wants_content
             conforms = True
             for report in validator.validate(records, self.settings.batch_size):
