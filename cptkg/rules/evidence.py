@@ -61,7 +61,7 @@ _VALUE = "?value"
 _DIAGNOSIS_GROUP = "pointed"
 _NCHS = SRC["nchs-icd10cm"]
 _EDITION_BASE = "https://w3id.org/cptkg/icd10cm-edition/"
-_PLAN_VERSION = "1"
+_PLAN_VERSION = "2"
 
 
 # ---------------------------------------------------------------- plans (from the compiled SPARQL)
@@ -89,6 +89,9 @@ class Plan:
     claim_bound: frozenset[str]
     # fact patterns about no part of the claim, anchored on a constant: (anchor variable, patterns)
     rule_wide: tuple[Pattern, ...]
+    # claim predicate -> variables holding other lines' values of it (the codes beside the line),
+    # of which the rule tests a constant (`?other a cptkg:IntrathecalInfusionCode`)
+    others: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def reads_facts(self) -> bool:
@@ -172,6 +175,7 @@ def plan_of(query: str) -> Plan:
     # The focus's own nodes: the focus, and for a rule on a claim its lines.
     own_nodes = {_THIS} | {p.o for p in claim if p.s == _THIS and URIRef(p.p) == CPTKG.item}
     own: dict[str, list[str]] = {}
+    others: dict[str, list[str]] = {}
     diagnoses: list[str] = []
     for p in claim:
         if not p.o.startswith("?") or URIRef(p.p) in CHILDREN:
@@ -180,11 +184,18 @@ def plan_of(query: str) -> Plan:
             own.setdefault(p.p, [])
             if p.o not in own[p.p]:
                 own[p.p].append(p.o)
-        elif URIRef(p.p) == CPTKG.diagnosisCode and p.o not in diagnoses:
-            diagnoses.append(p.o)
+        elif URIRef(p.p) == CPTKG.diagnosisCode:
+            if p.o not in diagnoses:
+                diagnoses.append(p.o)
+        elif any(f.s == p.o and not f.o.startswith("?") for f in facts):
+            others.setdefault(p.p, [])
+            if p.o not in others[p.p]:
+                others[p.p].append(p.o)
     reads_pointers = any(URIRef(p.p) == CPTKG.diagnosisSequence for p in claim)
+    own_vars = {v for vs in own.values() for v in vs}
     return Plan(tuple(facts), tuple((k, tuple(v)) for k, v in sorted(own.items())), tuple(diagnoses),
-                reads_pointers, bound, tuple(_rule_wide(facts, bound)))
+                reads_pointers, bound, tuple(_rule_wide(facts, bound)),
+                tuple((k, tuple(v for v in vs if v not in own_vars)) for k, vs in sorted(others.items())))
 
 
 def _rule_wide(facts: list[Pattern], bound: frozenset[str]) -> list[Pattern]:
@@ -212,13 +223,13 @@ _PLANS: dict[str, Plan] = {}
 def _plan_json(plan: Plan) -> dict[str, Any]:
     return {"facts": [list(vars(p).values()) for p in plan.facts], "own": [[k, list(v)] for k, v in plan.own],
             "diagnoses": list(plan.diagnoses), "pointers": plan.reads_pointers, "bound": sorted(plan.claim_bound),
-            "wide": [list(vars(p).values()) for p in plan.rule_wide]}
+            "wide": [list(vars(p).values()) for p in plan.rule_wide], "others": [[k, list(v)] for k, v in plan.others]}
 
 
 def _plan_from_json(data: dict[str, Any]) -> Plan:
     return Plan(tuple(Pattern(*p) for p in data["facts"]), tuple((k, tuple(v)) for k, v in data["own"]),
                 tuple(data["diagnoses"]), bool(data["pointers"]), frozenset(data["bound"]),
-                tuple(Pattern(*p) for p in data["wide"]))
+                tuple(Pattern(*p) for p in data["wide"]), tuple((k, tuple(v)) for k, v in data["others"]))
 
 
 def cached_plan(query: str) -> Plan:
@@ -594,6 +605,13 @@ class EvidenceFinder:
                 for code in index.values.get(dx, {}).get(CPTKG.diagnosisCode, []):
                     if isinstance(code, URIRef):
                         keys.append((rule, number, _DIAGNOSIS_GROUP, code, self._editions(dx, index)))
+        for predicate, _variables in plan.others:
+            for line in index.lines:
+                if line in own_nodes:
+                    continue
+                for value in index.values.get(line, {}).get(URIRef(predicate), []):
+                    if isinstance(value, URIRef):
+                        keys.append((rule, number, "other " + predicate, value, ()))
         if plan.rule_wide:
             keys.append((rule, number, "rule", None, ()))
         return list(dict.fromkeys(keys))
@@ -606,7 +624,12 @@ class EvidenceFinder:
     def _items_for(self, key: Any, plan: Plan, index: _ClaimIndex, value: Any) -> list[Evidence]:
         _rule, _number, group, node, editions = key
         if key not in self._walks:
-            if group == "rule":
+            if group.startswith("other "):
+                # Only what the rule tests of the codes beside the line: its constants.
+                variables = dict(plan.others).get(group[len("other "):], ())
+                tests = [p for p in plan.facts if p.s in variables and not p.o.startswith("?")]
+                self._walks[key] = walk(tests, frozenset(), {v: {node} for v in variables}, self.facts)
+            elif group == "rule":
                 seeds = {p.s: set(self.facts.subjects(URIRef(p.p), _term(p.o)))
                          for p in plan.rule_wide if p.s.startswith("?") and not p.o.startswith("?")}
                 self._walks[key] = walk(plan.rule_wide, plan.claim_bound, seeds, self.facts)
