@@ -64,9 +64,9 @@ def _add_evidence(graph: Graph, result: Any, fact: Evidence) -> None:
     statement = BNode()
     graph.add((result, PROV.wasDerivedFrom, statement))
     graph.add((statement, RDF.type, RDF.Statement))
-    graph.add((statement, RDF.subject, from_n3(fact.subject_term)))
+    graph.add((statement, RDF.subject, _term(fact.subject_term, fact.subject)))
     graph.add((statement, RDF.predicate, URIRef(fact.property_term)))
-    graph.add((statement, RDF.object, from_n3(fact.value_term)))
+    graph.add((statement, RDF.object, _term(fact.value_term, fact.value)))
     for _ident, _title, iri in fact.sources:
         graph.add((statement, DCTERMS.source, URIRef(iri)))
     if fact.quote:
