@@ -505,30 +505,55 @@ def walk(plan_facts: Iterable[Pattern], claim_bound: frozenset[str], seeds: dict
 
 # ---------------------------------------------------------------- per claim, per result
 
+_plain = str.__str__  # an IRI or literal as an exact str, in C: rdflib's own __hash__ runs in Python
+
+
 @dataclass
 class _ClaimIndex:
-    """What one claim says that evidence needs: each node's values by claim predicate, the
-    diagnoses' codes and editions, each line's pointers, every node the claim names."""
+    """What one claim says that evidence needs: each node's values by claim predicate (keyed by
+    plain text, hashed in C), the diagnoses, the lines, and (when a fact needs it) every node the
+    claim names."""
 
-    values: dict[Any, dict[Any, list[Any]]] = field(default_factory=dict)
+    triples: list[tuple[Any, Any, Any]]
+    values: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     diagnosis_of_sequence: dict[str, Any] = field(default_factory=dict)
     diagnoses: list[Any] = field(default_factory=list)
     lines: list[Any] = field(default_factory=list)
-    named: set[Any] = field(default_factory=set)
+    _named: set[str] | None = None
+
+    def of(self, node: Any, predicate: Any) -> list[Any]:
+        return self.values.get(_plain(node), {}).get(_plain(predicate), [])
+
+    def names(self, nodes: frozenset[str]) -> bool:
+        if self._named is None:
+            self._named = {_plain(o) for _s, _p, o in self.triples}
+        return not self._named.isdisjoint(nodes)
+
+
+_ITEM, _DIAGNOSIS, _SEQUENCE = _plain(CPTKG.item), _plain(CPTKG.diagnosis), _plain(CPTKG.sequence)
 
 
 def _index(record: ClaimRecord) -> _ClaimIndex:
-    index = _ClaimIndex()
+    index = _ClaimIndex(record.triples)
+    claim = _plain(record.iri) if record.iri is not None else None
+    values = index.values
     for s, p, o in record.triples:
-        index.values.setdefault(s, {}).setdefault(p, []).append(o)
-        index.named.add(o)
-        if s == record.iri:
-            if p == CPTKG.diagnosis:
+        subject, predicate = _plain(s), _plain(p)
+        by_predicate = values.get(subject)
+        if by_predicate is None:
+            by_predicate = values[subject] = {}
+        found = by_predicate.get(predicate)
+        if found is None:
+            by_predicate[predicate] = [o]
+        else:
+            found.append(o)
+        if subject == claim:
+            if predicate == _DIAGNOSIS:
                 index.diagnoses.append(o)
-            elif p == CPTKG.item:
+            elif predicate == _ITEM:
                 index.lines.append(o)
     for dx in index.diagnoses:
-        for sequence in index.values.get(dx, {}).get(CPTKG.sequence, []):
+        for sequence in values.get(_plain(dx), {}).get(_SEQUENCE, []):
             index.diagnosis_of_sequence[str(sequence)] = dx
     return index
 
@@ -587,29 +612,28 @@ class EvidenceFinder:
     def _seeds(self, rule: str, number: int, plan: Plan, focus: Any, index: _ClaimIndex) -> list[Any]:
         """The walks a result needs: (rule, plan, group, node, editions), in a fixed order."""
         keys: list[Any] = []
-        own_nodes = [focus] + ([n for n in index.values.get(focus, {}).get(CPTKG.item, [])]
-                               if CPTKG.item in index.values.get(focus, {}) else [])
+        own_nodes = [focus, *index.of(focus, CPTKG.item)]
         for predicate, _variables in plan.own:
             for node in own_nodes:
-                for value in index.values.get(node, {}).get(URIRef(predicate), []):
+                for value in index.of(node, predicate):
                     if isinstance(value, URIRef):
                         keys.append((rule, number, predicate, value, self._editions(node, index)))
         if plan.diagnoses:
             if plan.reads_pointers and focus in index.lines:
                 pointed = [index.diagnosis_of_sequence.get(str(s))
-                           for s in index.values.get(focus, {}).get(CPTKG.diagnosisSequence, [])]
+                           for s in index.of(focus, CPTKG.diagnosisSequence)]
                 diagnoses = [d for d in pointed if d is not None]
             else:
                 diagnoses = list(index.diagnoses)
             for dx in diagnoses:
-                for code in index.values.get(dx, {}).get(CPTKG.diagnosisCode, []):
+                for code in index.of(dx, CPTKG.diagnosisCode):
                     if isinstance(code, URIRef):
                         keys.append((rule, number, _DIAGNOSIS_GROUP, code, self._editions(dx, index)))
         for predicate, _variables in plan.others:
             for line in index.lines:
                 if line in own_nodes:
                     continue
-                for value in index.values.get(line, {}).get(URIRef(predicate), []):
+                for value in index.of(line, predicate):
                     if isinstance(value, URIRef):
                         keys.append((rule, number, "other " + predicate, value, ()))
         if plan.rule_wide:
@@ -618,8 +642,8 @@ class EvidenceFinder:
 
     @staticmethod
     def _editions(node: Any, index: _ClaimIndex) -> tuple[Any, ...]:
-        said = index.values.get(node, {})
-        return tuple(sorted({*said.get(CPTKG.judgedByEdition, []), *said.get(CPTKG.consultedEdition, [])}, key=str))
+        return tuple(sorted({*index.of(node, CPTKG.judgedByEdition), *index.of(node, CPTKG.consultedEdition)},
+                            key=str))
 
     def _items_for(self, key: Any, plan: Plan, index: _ClaimIndex, value: Any) -> list[Evidence]:
         _rule, _number, group, node, editions = key
@@ -653,7 +677,7 @@ class EvidenceFinder:
     @staticmethod
     def _met(need: Need, value: Any, index: _ClaimIndex) -> bool:
         is_value, nodes = need
-        return value in nodes if is_value else bool(nodes & index.named)
+        return value in nodes if is_value else index.names(frozenset(_plain(n) for n in nodes))
 
     def _title(self, code: Any, editions: tuple[Any, ...]) -> list[Evidence]:
         """A diagnosis's NCHS title in the edition that judges it (the newest consulted)."""
