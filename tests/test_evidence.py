@@ -220,3 +220,64 @@ def test_ncci_edits_show_their_row(imported: Path, engine: str) -> None:
          "quote": "Made-up value for tests"}
         for p, v in (("type", "MedicallyUnlikelyEdit"), ("mueCode", "20701"), ("mueIndicator", "1"), ("mueValue", "1"),
                      ("ncciQuarter", "2025Q1"), ("validFrom", "2025-01-01"), ("validThrough", "2025-03-31"))]
+
+
+def _written(form: str) -> str:
+    import io
+
+    from cptkg.report.writers import WRITERS
+
+    report = validate_paths(EXAMPLES / "claims" / "place-of-service_XFAIL.json")
+    out = io.StringIO()
+    writer = WRITERS[form](out)
+    for claim_report in report.claims:
+        writer.claim(claim_report)
+    writer.close(report.conforms)
+    return out.getvalue()
+
+
+def test_the_reports_show_the_evidence() -> None:
+    """Human: one line per fact with its sources; turtle: the result prov:wasDerivedFrom each
+    statement; operationoutcome: the sources' titles in the issue's diagnostics."""
+    human = _written("human").splitlines()
+    facts = [line.strip() for line in human if line.strip().startswith("evidence: ")]
+    assert facts == [f"evidence: 20701 typicalPlaceOfService {pos}: 2025 CPT code 20701; CMS Place of Service Code Set "
+                     '("Place of Service:Inpatient Hospital, Ambulatory Surgical Center")' for pos in ("21", "24")]
+    from rdflib import Graph
+    from rdflib.namespace import PROV, SH
+
+    graph = Graph().parse(data=_written("turtle"), format="turtle")
+    (result,) = graph.subjects(SH.sourceShape, None)
+    assert set(graph.objects(result, PROV.wasDerivedFrom)) == {
+        STMT["20701-typicalPlaceOfService-21"], STMT["20701-typicalPlaceOfService-24"]}
+    outcome = json.loads(_written("operationoutcome"))
+    (issue,) = outcome["issue"]
+    assert issue["diagnostics"] == ("Evidence: 20701 typicalPlaceOfService 21 (2025 CPT code 20701, CMS Place of "
+                                    "Service Code Set); 20701 typicalPlaceOfService 24 (2025 CPT code 20701, CMS "
+                                    "Place of Service Code Set)")
+
+
+def test_a_fact_without_a_statement_is_reified_in_the_turtle_report() -> None:
+    """A pack's fact has no SourcedStatement: the result is derived from a blank rdf:Statement that
+    names the fact and its source (the pack file)."""
+    import io
+
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import DCTERMS, PROV, RDF
+
+    from cptkg.report.writers import WRITERS
+
+    rules = spec([str(PACK)])
+    data = (PACK / "claims" / "payer-prior-authorization_XFAIL.json").read_bytes()
+    (record,) = read_bytes(data, "payer-prior-authorization_XFAIL.json")
+    reports = list(Validator(rules=rules).validate([record]))
+    out = io.StringIO()
+    writer = WRITERS["turtle"](out)
+    writer.claim(reports[0])
+    writer.close(False)
+    graph = Graph().parse(data=out.getvalue(), format="turtle")
+    statements = [s for s in graph.objects(None, PROV.wasDerivedFrom) if (s, RDF.type, RDF.Statement) in graph]
+    assert len(statements) == 1
+    (statement,) = statements
+    assert graph.value(statement, RDF.predicate) == URIRef("https://example.org/payer-strict/rules#requiresPriorAuthorization")
+    assert graph.value(statement, DCTERMS.source) == URIRef((PACK / "facts.ttl").resolve().as_uri())
