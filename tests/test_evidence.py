@@ -68,6 +68,18 @@ def test_pinned_evidence_exactly(reports: dict, rule: str, form: str) -> None:
     assert got == entry["results"]
 
 
+@pytest.mark.slow
+def test_pinned_evidence_on_pyshacl_too() -> None:
+    """The reference engine gives the same evidence (about a minute: the slow suite)."""
+    names = sorted({entry["example"] for entry in PINNED.values()})
+    report = validate_paths(*[EXAMPLES / "claims" / f"{name}.json" for name in names], engine="pyshacl")
+    by_name = {Path(c.source).stem: c for c in report.claims}
+    for rule, entry in PINNED.items():
+        got = [{"focus": focus_key(r.focus), "value": r.value, "evidence": [e.as_json() for e in r.evidence]}
+               for r in by_name[entry["example"]].results if r.rule == rule]
+        assert got == entry["results"], rule
+
+
 def test_the_issues_examples() -> None:
     """What the issue asks a coder to see, read from the pinned file (so a regenerated file that
     lost it fails here)."""
