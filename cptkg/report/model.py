@@ -37,9 +37,15 @@ class Evidence:
     value_term: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"subject": self.subject, "property": self.property, "value": self.value,
-                "statement": self.statement, "sources": [{"id": i, "title": t} for i, t, _iri in self.sources],
-                "quote": self.quote}
+        """The fact as the JSON report writes it (made once: one fact is shared by many results;
+        the dict is the same each time, not to be changed)."""
+        made = self.__dict__.get("_json")
+        if made is None:
+            made = {"subject": self.subject, "property": self.property, "value": self.value,
+                    "statement": self.statement,
+                    "sources": [{"id": i, "title": t} for i, t, _iri in self.sources], "quote": self.quote}
+            self.__dict__["_json"] = made  # frozen: kept beside the fields, not as one of them
+        return made
 
     def said(self) -> str:
         """One line for people: the fact and who states it."""

@@ -567,6 +567,9 @@ class EvidenceFinder:
         self._plans: dict[str, list[Plan]] = {}
         self._walks: dict[Any, dict[tuple[Any, Any, Any], Ways]] = {}
         self._items: dict[Any, list[tuple[list[Evidence], Ways]]] = {}
+        self._unconditional: set[Any] = set()
+        self._results: dict[Any, tuple[Evidence, ...]] = {}
+        self._descriptions: dict[Any, list[Evidence]] = {}
 
     def plans(self, rule: str) -> list[Plan]:
         if rule not in self._plans:
@@ -577,6 +580,8 @@ class EvidenceFinder:
         """Walks are kept for one batch (the next batch may bring facts of new codes)."""
         self._walks.clear()
         self._items.clear()
+        self._unconditional.clear()
+        self._results.clear()
 
     def attach(self, records: list[ClaimRecord], results: list[list[Result]]) -> list[list[Result]]:
         """Each result with its evidence (an empty list for a rule that reads no graph facts)."""
@@ -601,13 +606,20 @@ class EvidenceFinder:
     def _evidence(self, result: Result, plans: list[Plan], index: _ClaimIndex) -> tuple[Evidence, ...]:
         focus = from_n3(result.focus_term or "")
         value = from_n3(result.value_term) if result.value_term else None
+        walks = [(key, plan) for number, plan in enumerate(plans)
+                 for key in self._seeds(result.rule, number, plan, focus, index)]
+        # Results on the same walks whose facts need nothing of their claim share one tuple.
+        memo = (tuple(key for key, _plan in walks), value)
+        found = self._results.get(memo)
+        if found is not None:
+            return found
         items: list[Evidence] = []
-        for plan_number, plan in enumerate(plans):
-            keys = self._seeds(result.rule, plan_number, plan, focus, index)
-            for key in keys:
-                items.extend(self._items_for(key, plan, index, value))
-        unique = list(dict.fromkeys(items))
-        return tuple(unique)
+        for key, plan in walks:
+            items.extend(self._items_for(key, plan, index, value))
+        evidence = tuple(dict.fromkeys(items))
+        if all(key in self._unconditional for key, _plan in walks):
+            self._results[memo] = evidence
+        return evidence
 
     def _seeds(self, rule: str, number: int, plan: Plan, focus: Any, index: _ClaimIndex) -> list[Any]:
         """The walks a result needs: (rule, plan, group, node, editions), in a fixed order."""
@@ -666,8 +678,14 @@ class EvidenceFinder:
             if group in (_DIAGNOSIS_GROUP, str(CPTKG.diagnosisCode)):  # the diagnosis as NCHS titles it
                 items.append((self._title(node, editions), {frozenset()}))
             for triple, ways in sorted(self._walks[key].items(), key=lambda kv: tuple(map(str, kv[0]))):
-                items.append((self._described(triple, editions), ways))
+                # Who states a fact does not change during a run (an ICD-10-CM fact's edition aside).
+                said = (triple, editions if str(triple[0]).startswith(str(ICD10CM)) else ())
+                if said not in self._descriptions:
+                    self._descriptions[said] = self._described(triple, editions)
+                items.append((self._descriptions[said], ways))
             self._items[key] = items
+            if all(ways == {frozenset()} for _described, ways in items):
+                self._unconditional.add(key)
         out: list[Evidence] = []
         for described, ways in self._items[key]:
             if any(all(self._met(need, value, index) for need in way) for way in ways):
