@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--batch-size", type=int, default=None, metavar="N",
                    help=f"claims validated together (default {DEFAULT_BATCH_SIZE})")
     v.add_argument("--output", metavar="FILE", help="write results here instead of stdout")
+    v.add_argument("--no-evidence", action="store_true",
+                   help="leave out each result's evidence (the graph facts its rule read, with their sources)")
     v.add_argument("--fhir-strict", action="store_true", default=None,
                    help="read FHIR claims with fhir.resources, which also reports every FHIR R4 conformance "
                         "error of the resource (slower); default: cptkg's direct reader, which checks what cptkg reads")
@@ -437,7 +439,7 @@ def _validate_into(args: argparse.Namespace, spec: Any, engine: str, fail_on: st
             client, cluster = distributed.client_for(args.workers, args.scheduler)
             reports = _single_unreadable_is_an_error(distributed.run(
                 args.paths, client, batch_size=args.batch_size, form=args.input_format,
-                rules=None if spec.is_default else spec, engine=engine))
+                rules=None if spec.is_default else spec, engine=engine, evidence=not args.no_evidence))
         else:
             from cptkg.claims import read_paths
             from cptkg.rules.validator import Validator
@@ -452,7 +454,7 @@ def _validate_into(args: argparse.Namespace, spec: Any, engine: str, fail_on: st
                 yield from (r for r in (first, second) if r is not None)
                 yield from records
 
-            validator = Validator(engine=engine, rules=spec)
+            validator = Validator(engine=engine, rules=spec, evidence=not args.no_evidence)
             validator.keep_content = writer.wants_content
             # A claim is refused for what only the rules read once the Validator knows a rule
             # judges it (Validator.settle): the only input refused then is still exit 2.

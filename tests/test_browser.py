@@ -102,6 +102,42 @@ def test_report_shows_the_summary_and_each_claims_results(browser: Any, report: 
     assert page.errors == []
 
 
+def test_each_result_folds_its_evidence_linked_to_the_sources_list(browser: Any, report: Any) -> None:
+    """Under a result, its evidence: folded until opened (no script, no request), each fact with
+    its sources, each source a link to its entry in the page's sources list."""
+    html, data = report
+    page, requests = _page(browser)
+    page.goto(html.as_uri())
+    claims = data["claims"]
+    index = next(i for i, c in enumerate(claims, 1) if c["claim"] == "place-of-service-XFAIL")
+    expected = next(r for r in claims[index - 1]["results"] if r["rule"] == "PlaceOfServiceTypical")["evidence"]
+    row = page.locator(f'#claim-{index} tr.evidence[data-rule="PlaceOfServiceTypical"]')
+    assert row.is_visible()
+    summary = row.locator("summary")
+    assert summary.inner_text() == f"Evidence: {len(expected)} facts the rule read"
+    facts = row.locator("ul.facts li")
+    assert not facts.first.is_visible()  # folded
+    summary.click()
+    assert facts.first.is_visible()
+    assert facts.count() == len(expected) == 2
+    first = facts.first.inner_text()
+    assert "20701 typicalPlaceOfService 21" in first and "2025 CPT code 20701" in first
+    assert expected[0]["quote"] in first
+    # Each source link lands on its entry of the sources list, titled as in the JSON report.
+    links = facts.first.locator("a.source")
+    assert [links.nth(i).inner_text() for i in range(links.count())] == [s["title"] for s in expected[0]["sources"]]
+    target = links.first.get_attribute("href")
+    assert target is not None and target.startswith("#source-")
+    entry = page.locator(f"#sources li{target}")
+    assert entry.count() == 1 and expected[0]["sources"][0]["title"] in entry.inner_text()
+    links.first.click()
+    assert page.evaluate("location.hash") == target
+    summary.click()
+    assert not facts.first.is_visible()  # folds again
+    assert requests == [html.as_uri()], requests  # opening evidence fetches nothing
+    assert page.errors == []
+
+
 def test_filter_hides_conforming_claims_and_print_shows_all(browser: Any, report: Any, tmp_path: Path) -> None:
     html, data = report
     page, requests = _page(browser)

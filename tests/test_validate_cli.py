@@ -54,7 +54,10 @@ def test_json_output_shape_and_order() -> None:
         assert set(claim["origin"]) == {"file", "where"}
         for result in claim["results"]:
             assert set(result) == {"rule", "severity", "line", "code", "diagnosis", "focus", "path", "value",
-                                   "message"}
+                                   "message", "evidence"}
+            for fact in result["evidence"]:
+                assert set(fact) == {"subject", "property", "value", "statement", "sources", "quote"}
+                assert all(set(source) == {"id", "title"} for source in fact["sources"])
     assert [(c["verdict"], c["origin"]) for c in data["claims"]] == [
         ("does-not-conform", {"file": str(BAD_JSON), "where": None}),
         ("conforms", {"file": str(GOOD_JSON), "where": None}),
@@ -66,6 +69,14 @@ def test_json_output_shape_and_order() -> None:
     # Named by the input's path and the claim's id: stable, and apart from the same id elsewhere.
     assert first["focus"] == f"urn:cptkg:claim:{quote(str(BAD_JSON), safe='')}::addon-modifier-51-XFAIL/item/2"
     assert first["value"] == "51"
+    # Modifier 51's rule, and that 20701 is an add-on, each as the graph states it.
+    assert {(e["subject"], e["property"], e["value"]) for e in first["evidence"]} == {
+        ("51", "notAppendedToAddOnCodes", "true"), ("20701", "type", "AddOnCode")}
+    # --no-evidence leaves the field out, and nothing else changes.
+    bare = json.loads(run_cli("validate", *map(str, paths), "--format", "json", "--no-evidence").stdout)
+    for claim, full in zip(bare["claims"], data["claims"], strict=True):
+        assert [set(r) for r in claim["results"]] == [set(r) - {"evidence"} for r in full["results"]]
+        assert [r["message"] for r in claim["results"]] == [r["message"] for r in full["results"]]
 
 
 def test_jsonl_one_line_per_claim() -> None:

@@ -453,3 +453,35 @@ def facts_for(codes: Iterable[str]) -> list[tuple[Any, Any, Any]]:
     finally:
         connection.close()
     return out
+
+
+def provenance(edit: str) -> tuple[str, str, str | None] | None:
+    """Where an edit fact came from, for a result's evidence: the imported file, a title naming
+    the kind and quarter, and CMS's rationale of the row (its own words). ``edit`` is the edit
+    node's name below the NCCI namespace: ``ptp/QUARTER/COLUMN1/COLUMN2`` or ``mue/QUARTER/CODE``."""
+    parts = edit.split("/")
+    connection = _connect()
+    if connection is None or len(parts) not in (3, 4) or parts[0] not in ("ptp", "mue"):
+        return None
+    try:
+        if parts[0] == "ptp" and len(parts) == 4:
+            row = connection.execute(
+                "SELECT imports.source, ptp.rationale FROM ptp JOIN imports ON imports.id = ptp.import "
+                "WHERE ptp.quarter=? AND ptp.column1=? AND ptp.column2=? ORDER BY imports.id DESC LIMIT 1",
+                parts[1:]).fetchone()
+            kind = "PTP"
+        elif parts[0] == "mue" and len(parts) == 3:
+            row = connection.execute(
+                "SELECT imports.source, mue.rationale FROM mue JOIN imports ON imports.id = mue.import "
+                "WHERE mue.quarter=? AND mue.code=? ORDER BY imports.id DESC LIMIT 1", parts[1:]).fetchone()
+            kind = "MUE"
+        else:
+            return None
+    except sqlite3.Error as err:
+        raise InputError(f"cannot read the NCCI tables in {_path()}: {err}") from None
+    finally:
+        connection.close()
+    if row is None:
+        return None
+    source, rationale = row
+    return source, f"CMS NCCI {kind} edits {parts[1]} ({source})", (rationale or None)

@@ -34,6 +34,18 @@ def rule_counts(claims: list[ClaimReport]) -> list[dict[str, Any]]:
     return [{"rule": rule, "severity": severity, "count": n} for (rule, severity), n in ordered]
 
 
+def cited_sources(claims: list[ClaimReport]) -> list[tuple[str, str, str]]:
+    """Every source the results' evidence cites, once, by title (the page's sources list; an
+    anchor each, made from its place, since a source's id may be a file path)."""
+    found: dict[str, tuple[str, str, str]] = {}
+    for c in claims:
+        for r in c.results:
+            for e in r.evidence or ():
+                for source in e.sources:
+                    found.setdefault(source[0], source)
+    return sorted(found.values(), key=lambda s: (s[1].lower(), s[0]))
+
+
 def render(claims: list[ClaimReport], conforms: bool, title: str = "cptkg validation report",
            generated: datetime | None = None, page: str = "report.html") -> str:
     for c in claims:
@@ -42,6 +54,7 @@ def render(claims: list[ClaimReport], conforms: bool, title: str = "cptkg valida
             c.content["diagnoses"].sort(key=lambda dx: (line_order(dx["sequence"]), dx["code"]))
             for line in c.content["lines"]:
                 line["diagnosisPointers"].sort(key=line_order)
+    sources = cited_sources(claims)
     verdicts = Counter(c.verdict for c in claims)
     bars = rule_counts(claims)
     widest = max((b["count"] for b in bars), default=1)
@@ -49,7 +62,8 @@ def render(claims: list[ClaimReport], conforms: bool, title: str = "cptkg valida
         title=title, claims=claims, conforms=conforms, version=__version__,
         generated=(generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
         verdicts=[(v, VERDICT_LABELS[v], verdicts.get(v, 0)) for v in VERDICTS],
-        labels=VERDICT_LABELS, bars=bars, widest=widest,
+        labels=VERDICT_LABELS, bars=bars, widest=widest, sources=sources,
+        source_anchors={ident: f"source-{n}" for n, (ident, _title, _iri) in enumerate(sources, 1)},
         violations=sum(r.severity == "Violation" for c in claims for r in c.results),
         warnings=sum(r.severity == "Warning" for c in claims for r in c.results),
         infos=sum(r.severity == "Info" for c in claims for r in c.results)))

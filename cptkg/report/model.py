@@ -18,6 +18,43 @@ def line_order(line: str | None) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """One graph fact a rule read to reach a result, and who states it. ``subject`` and ``value``
+    are shown as a coder writes them (a code's notation, a node's local name, a literal's text),
+    ``property`` by its local name; ``statement`` is the cptkg:SourcedStatement that states the
+    fact (None when the fact has none: an ICD-10-CM, NCCI or rule-pack fact), ``sources`` its
+    sources as (id, title, IRI) and ``quote`` the source's words where the graph quotes them. The
+    ``*_term`` fields keep the RDF terms (N-Triples) for the SHACL report."""
+
+    subject: str
+    property: str
+    value: str
+    statement: str | None
+    sources: tuple[tuple[str, str, str], ...]
+    quote: str | None
+    subject_term: str | None = None
+    property_term: str | None = None
+    value_term: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The fact as the JSON report writes it (made once: one fact is shared by many results;
+        the dict is the same each time, not to be changed)."""
+        made = self.__dict__.get("_json")
+        if made is None:
+            made = {"subject": self.subject, "property": self.property, "value": self.value,
+                    "statement": self.statement,
+                    "sources": [{"id": i, "title": t} for i, t, _iri in self.sources], "quote": self.quote}
+            self.__dict__["_json"] = made  # frozen: kept beside the fields, not as one of them
+        return made
+
+    def said(self) -> str:
+        """One line for people: the fact and who states it."""
+        sources = "; ".join(t for _i, t, _iri in self.sources) or "no source in the graph"
+        quote = f' ("{self.quote}")' if self.quote else ""
+        return f"{self.subject} {self.property} {self.value}: {sources}{quote}"
+
+
+@dataclass(frozen=True)
 class Result:
     """One rule result on one claim. ``focus``, ``path`` and ``value`` are as shown to people (a
     code IRI shown as its notation); ``focus_term`` and ``value_term`` keep the RDF terms in
@@ -35,11 +72,17 @@ class Result:
     diagnosis: str | None = None
     focus_term: str | None = None
     value_term: str | None = None
+    # The graph facts the rule read (cptkg.rules.evidence): () for a rule that reads none, None when
+    # evidence was not asked for (--no-evidence), and then the JSON leaves the field out.
+    evidence: tuple[Evidence, ...] | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "severity": self.severity, "line": self.line, "code": self.code,
-                "diagnosis": self.diagnosis, "focus": self.focus, "path": self.path, "value": self.value,
-                "message": self.message}
+        out: dict[str, Any] = {"rule": self.rule, "severity": self.severity, "line": self.line, "code": self.code,
+               "diagnosis": self.diagnosis, "focus": self.focus, "path": self.path, "value": self.value,
+               "message": self.message}
+        if self.evidence is not None:
+            out["evidence"] = [e.as_json() for e in self.evidence]
+        return out
 
 
 @dataclass

@@ -65,6 +65,11 @@ def _issue(result: Result) -> dict[str, Any]:
     path = expression(result)
     if path is not None:
         issue["expression"] = [path]
+    if result.evidence:
+        # The facts the rule read and their sources' titles: FHIR's place for what led to the issue.
+        issue["diagnostics"] = "Evidence: " + "; ".join(
+            f"{e.subject} {e.property} {e.value} ({', '.join(t for _i, t, _iri in e.sources) or 'no source'})"
+            for e in result.evidence)
     return issue
 
 

@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import DCTERMS, PROV, RDF, SH
 from rdflib.util import from_n3
 
 from cptkg.kg.namespaces import CPTKG, CPTKGSH, bind_all
-from cptkg.report.model import ClaimReport, Result
+from cptkg.report.model import ClaimReport, Evidence, Result
 
 
 def shape_iri(rule: str) -> URIRef:
@@ -45,6 +45,32 @@ def add_result(graph: Graph, report: Any, result: Result, claim: Any = None) -> 
     if value is not None:
         graph.add((node, SH.value, value))
     graph.add((node, SH.resultMessage, Literal(result.message)))
+    for fact in result.evidence or ():
+        _add_evidence(graph, node, fact)
+
+
+def _add_evidence(graph: Graph, result: Any, fact: Evidence) -> None:
+    """A result is derived from the statements of the facts its rule read: prov:wasDerivedFrom,
+    not dcterms:source. In the graph dcterms:source names the document that states a fact (the
+    article, CMS); a result is no such statement but an entity computed from them, which is what
+    PROV's derivation says, and the statement it points to carries its own dcterms:source. A fact
+    with no SourcedStatement (an ICD-10-CM, NCCI or rule-pack fact) gets a blank rdf:Statement of
+    its own with its sources."""
+    if fact.statement is not None:
+        graph.add((result, PROV.wasDerivedFrom, URIRef(fact.statement)))
+        return
+    if fact.subject_term is None or fact.property_term is None or fact.value_term is None:
+        return
+    statement = BNode()
+    graph.add((result, PROV.wasDerivedFrom, statement))
+    graph.add((statement, RDF.type, RDF.Statement))
+    graph.add((statement, RDF.subject, _term(fact.subject_term, fact.subject)))
+    graph.add((statement, RDF.predicate, URIRef(fact.property_term)))
+    graph.add((statement, RDF.object, _term(fact.value_term, fact.value)))
+    for _ident, _title, iri in fact.sources:
+        graph.add((statement, DCTERMS.source, URIRef(iri)))
+    if fact.quote:
+        graph.add((statement, CPTKG.quote, Literal(fact.quote)))
 
 
 def report_graph(claims: Iterable[ClaimReport], conforms: bool) -> Graph:

@@ -77,6 +77,9 @@ class HumanWriter(Writer):
             else:
                 where = "claim"
             self.out.write(f"  {where}  {r.severity}  {printable(r.rule)}\n      {printable(r.message)}\n")
+            # One line per fact the rule read, with who states it (a pack's fact: its file).
+            for fact in r.evidence or ():
+                self.out.write(f"      evidence: {printable(fact.said())}\n")
 
     def close(self, conforms: bool) -> None:
         v = self.verdicts

@@ -15,7 +15,7 @@ import sys
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -136,16 +136,20 @@ def _as_data(report: ClaimReport) -> dict[str, Any]:
             "results": [vars(r) for r in report.results]}
 
 
-def _from_data(data: dict[str, Any], position: int) -> ClaimReport:
-    return ClaimReport(data["claim"], data["source"], data["where"], [Result(**r) for r in data["results"]],
+def _from_data(data: dict[str, Any], position: int, evidence: bool = True) -> ClaimReport:
+    results = [Result(**r) for r in data["results"]]
+    if not evidence:
+        results = [replace(r, evidence=None) for r in results]
+    return ClaimReport(data["claim"], data["source"], data["where"], results,
                        position=position, reason=data["reason"])
 
 
 def run(paths: Iterable[str | Path], client: Any, *, lines_per_partition: int = 1000,
         batch_size: int = DEFAULT_BATCH_SIZE, in_flight_per_worker: int = 2, form: str | None = None,
         task: Callable[..., list[dict[str, Any]]] = validate_partition, rules: Any = None,
-        engine: str = DEFAULT_ENGINE) -> Iterator[ClaimReport]:
-    """Claim reports in input order, validated on the Dask cluster behind ``client``."""
+        engine: str = DEFAULT_ENGINE, evidence: bool = True) -> Iterator[ClaimReport]:
+    """Claim reports in input order, validated on the Dask cluster behind ``client``. Workers
+    always find evidence; ``evidence=False`` drops it here (the task keeps its arguments)."""
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     limit = workers * in_flight_per_worker
     pending: deque[Any] = deque()
@@ -179,11 +183,11 @@ def run(paths: Iterable[str | Path], client: Any, *, lines_per_partition: int = 
         submit(part)
         while len(pending) >= limit:
             for data in take(pending.popleft()):
-                yield _from_data(data, position)
+                yield _from_data(data, position, evidence)
                 position += 1
     while pending:
         for data in take(pending.popleft()):
-            yield _from_data(data, position)
+            yield _from_data(data, position, evidence)
             position += 1
 
 

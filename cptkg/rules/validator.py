@@ -6,6 +6,7 @@ and hands the batch to one rule engine (cptkg.rules.engines), chosen once."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
@@ -106,9 +107,12 @@ class Validator:
     ``engine`` names the rule engine (cptkg.rules.engines): ``duckdb`` (the default) runs the
     compiled checks as SQL on DuckDB, ``oxigraph`` the same checks as SPARQL on Oxigraph,
     ``pyshacl`` pySHACL itself, the reference the differential tests hold the others to.
+    ``evidence`` (on by default) gives each result the graph facts its rule read, with their
+    sources (cptkg.rules.evidence), worked out after the engine's results are mapped.
     """
 
-    def __init__(self, kg: Any = None, engine: str = DEFAULT_ENGINE, rules: RuleSpec | None = None) -> None:
+    def __init__(self, kg: Any = None, engine: str = DEFAULT_ENGINE, rules: RuleSpec | None = None,
+                 evidence: bool = True) -> None:
         from cptkg.kg.graph import KnowledgeGraph
 
         if engine not in ENGINES:
@@ -127,6 +131,7 @@ class Validator:
         extra += self.rules.facts
         icd10cm.edition_facts(extra)
         self.watched = watched_codes_in(kg.store)
+        self._evidence = self._evidence_finder(kg, rules, extra) if evidence else None
         self._enriched: set[Any] = set()
         self._procedures_seen: set[str] = set()
         from cptkg.rules.catalog import rule_id
@@ -155,6 +160,20 @@ class Validator:
         if reason is None and record.rule_input_error is not None:
             record.error = record.rule_input_error
         return reason
+
+    def _evidence_finder(self, kg: Any, rules: RuleSpec | None, extra: Graph) -> Any:
+        from cptkg.rules import evidence
+        from cptkg.rules.catalog import claim_shapes
+        from cptkg.rules.compiler import UnsupportedShape, compile_shapes
+
+        facts = evidence.Facts(kg, rules)
+        facts.add(extra)
+        try:
+            checks = compile_shapes(self.shapes)
+        except UnsupportedShape:
+            # A pack shape only pySHACL runs: its results carry no evidence; the built-in ones do.
+            checks = compile_shapes(claim_shapes())
+        return evidence.EvidenceFinder(checks, facts)
 
     def engine_of(self) -> dict[Any, tuple[str, str | None]]:
         """Each shape: the engine that runs it and, when it is not the one chosen, why."""
@@ -210,11 +229,18 @@ class Validator:
         encoded = self._encode(judged)
         readable = [r for r in judged if r.readable]
         if readable:
-            for r, found in zip(readable, results.by_claim(readable, self.raw_results(readable, encoded)), strict=True):
+            mapped = results.by_claim(readable, self.raw_results(readable, encoded))
+            if self._evidence is not None:
+                self._evidence.new_batch()
+                mapped = self._evidence.attach(readable, mapped)
+            for r, found in zip(readable, mapped, strict=True):
                 reports[id(r)].results.extend(found)
         for r in batch:
             if not r.readable:
-                reports[id(r)].results.append(results.unreadable(r))
+                unreadable = results.unreadable(r)
+                if self._evidence is not None:  # no rule read anything: an empty list, as for structure rules
+                    unreadable = replace(unreadable, evidence=())
+                reports[id(r)].results.append(unreadable)
         for r in batch:
             yield reports[id(r)]
 
@@ -259,19 +285,25 @@ class Validator:
             facts = Graph()
             icd10cm.enrich(facts, fresh, fresh_editions)
             self._engine.add_facts(facts)
+            if self._evidence is not None:
+                self._evidence.facts.add(facts)
         if edits:
             self._engine.add_facts(edits)
+            if self._evidence is not None:
+                self._evidence.facts.add(edits)
         if encoded is None:
             encoded = self._encode(records)
         return self._engine.run_encoded([encoded[id(r)] for r in records if id(r) in encoded])
 
 
 def validate_paths(*sources: Any, batch_size: int = DEFAULT_BATCH_SIZE, kg: Any = None,
-                   engine: str = DEFAULT_ENGINE, input_format: str | None = None) -> ValidationReport:
-    """Validate claim files/folders (or ClaimRecords) and return the whole report."""
+                   engine: str = DEFAULT_ENGINE, input_format: str | None = None,
+                   evidence: bool = True) -> ValidationReport:
+    """Validate claim files/folders (or ClaimRecords) and return the whole report; ``evidence=False``
+    leaves out each result's evidence (the graph facts its rule read)."""
     if not sources:
         raise InputError("validate needs claims: give files, folders or ClaimRecords")
-    validator = Validator(kg, engine=engine)
+    validator = Validator(kg, engine=engine, evidence=evidence)
     return ValidationReport(list(validator.validate(_in_order(sources, input_format), batch_size)))
 
 
