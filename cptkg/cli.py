@@ -64,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--fail-on", choices=["violation", "warning"], default=None,
                    help="what makes the exit code 1: a Violation (default) or any Warning too")
     v.add_argument("--engine", choices=list(ENGINES), default=None,
-                   help="the rule engine: duckdb (default: the compiled checks as SQL, columnar, a batch at a "
-                        "time), oxigraph (the compiled checks as SPARQL) or pyshacl (pySHACL itself, the reference)")
+                   help="the rule engine: oxigraph (default: the compiled checks as SPARQL), duckdb (the same checks "
+                        "as SQL, columnar, a batch at a time) or pyshacl (pySHACL itself, the reference)")
     v.add_argument("--workers", type=int, default=0, metavar="N",
                    help="validate on a local Dask cluster of N worker processes")
     v.add_argument("--scheduler", metavar="ADDRESS", help="validate on this Dask scheduler")

@@ -369,7 +369,7 @@ def test_the_rules_catalog_and_one_rule_as_text() -> None:
         "service was rendered, or ask the payer for an exception.\n\n"
         "Reads from the graph:\n  payer:paidAtPlaceOfService, skos:notation\n\n"
         f"Sources (of the facts it reads, and its own):\n  {PACK}\n\n"
-        "Runs on: DuckDB (the compiled check as SQL)\n\n"
+        "With --engine duckdb: DuckDB (the compiled check as SQL)\n\n"
         f"Examples ({PACK / 'claims'}):\n"
         "  XFAIL payer-place-of-service_XFAIL\n"
         "  PASS  payer-place-of-service_PASS\n")

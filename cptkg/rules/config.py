@@ -12,8 +12,8 @@ an unknown key, section or rule is exit 2 naming it, never silently ignored.
     [validate]
     format = "json"           # human, table, json, jsonl, turtle
     fail-on = "warning"       # violation (default) or warning
-    batch-size = 5000
-    engine = "duckdb"         # or oxigraph, pyshacl
+    batch-size = 500
+    engine = "oxigraph"       # or duckdb, pyshacl
     input-format = "fhir"     # as --input-format
     fhir-strict = false       # as --fhir-strict
 """

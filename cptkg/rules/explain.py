@@ -138,8 +138,8 @@ def _examples(rid: str, origin: str) -> dict[str, list[str]]:
 
 
 def _engines(shapes: Graph) -> dict[Any, str]:
-    """The shapes the default engine (DuckDB) hands to Oxigraph, each with what its translation
-    to SQL does not cover."""
+    """The shapes the DuckDB engine hands to Oxigraph, each with what its translation to SQL does
+    not cover."""
     from cptkg.rules.compiler import UnsupportedShape, compile_shapes
     from cptkg.rules.engines.duckdb import handed_off
 
@@ -174,8 +174,8 @@ def catalog(spec: RuleSpec) -> list[dict[str, Any]]:
         if not sources:
             sources = ([_source_entry(SRC["cptkg-editors"], facts)] if origin == BUILT_IN
                        else [{"id": origin, "title": ""}])
-        # Which engine runs the rule by default: DuckDB, or Oxigraph for a query the SQL
-        # translation does not cover (and why), so a pack author sees the cost of a feature.
+        # Which engine runs the rule under --engine duckdb: DuckDB, or Oxigraph for a query the
+        # SQL translation does not cover (and why), so a pack author sees what a feature costs.
         engine = {"engine": "oxigraph", "not_on_duckdb": on_oxigraph[shape]} if shape in on_oxigraph else {
             "engine": "duckdb", "not_on_duckdb": None}
         out.append({"rule": rid, "iri": str(shape), "severity": rules.severities[rid],
@@ -229,7 +229,7 @@ def render_rule(data: dict[str, Any]) -> str:
     lines += [f"  {s['id']}" + (f"  {s['title']}" if s["title"] else "") for s in data["sources"]]
     engine = "DuckDB (the compiled check as SQL)" if data["engine"] == "duckdb" else (
         f"Oxigraph (the compiled check as SPARQL: the SQL translation does not cover {data['not_on_duckdb']})")
-    lines += ["", "Runs on: " + engine]
+    lines += ["", "With --engine duckdb: " + engine]
     examples = data["examples"]
     if examples and (examples["xfail"] or examples["pass"]):
         lines += ["", f"Examples ({examples['folder'][0]}):"]

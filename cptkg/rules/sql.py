@@ -837,7 +837,12 @@ class Translator:
         for name in inner.vars:
             if name in visible:
                 there = term_of(visible[name])
-                correlated.append(f"({there} IS NULL OR {a}.{col(name)} = {there})")
+                if visible[name].bound and name in inner.certain:
+                    # Bound on both sides: a plain equality, which DuckDB unnests into a hash
+                    # join (the "unbound, or equal" form is a nested loop: quadratic in the batch).
+                    correlated.append(f"{a}.{col(name)} = {there}")
+                else:
+                    correlated.append(f"({there} IS NULL OR {a}.{col(name)} = {there})")
         test = f"EXISTS (SELECT 1 FROM ({inner.sql}) {a}{' WHERE ' + ' AND '.join(correlated) if correlated else ''})"
         return test if e.name == "Builtin_EXISTS" else f"(NOT {test})"
 
@@ -877,6 +882,7 @@ class Val:
     lex: str | None = None
     num: str | None = None
     cond: str | None = None
+    bound: bool = False  # a variable's column that no row leaves unbound (see Rel.certain)
 
 
 Scope = Callable[[str], "Val | None"]
@@ -1106,7 +1112,8 @@ def _var_name(value: Any) -> str:
 
 def _scope(rel: Rel, alias: str) -> Scope:
     names = set(rel.vars)
-    return lambda v: Val(term=f"{alias}.{col(v)}", tag=rel.types.get(v)) if v in names else None
+    return lambda v: (Val(term=f"{alias}.{col(v)}", tag=rel.types.get(v), bound=v in rel.certain)
+                      if v in names else None)
 
 
 def _with_outer(scope: Scope, outer: Mapping[str, Val]) -> Scope:

@@ -104,8 +104,8 @@ def not_applicable_reason(record: ClaimRecord, watched: frozenset[Any]) -> str |
 class Validator:
     """Validates claim records against the claim rules; one per process (shapes compiled once).
 
-    ``engine`` names the rule engine (cptkg.rules.engines): ``duckdb`` (the default) runs the
-    compiled checks as SQL on DuckDB, ``oxigraph`` the same checks as SPARQL on Oxigraph,
+    ``engine`` names the rule engine (cptkg.rules.engines): ``oxigraph`` (the default) runs the
+    compiled checks as SPARQL on Oxigraph, ``duckdb`` the same checks as SQL on DuckDB,
     ``pyshacl`` pySHACL itself, the reference the differential tests hold the others to.
     ``evidence`` (on by default) gives each result the graph facts its rule read, with their
     sources (cptkg.rules.evidence), worked out after the engine's results are mapped.

@@ -1,7 +1,7 @@
 """The rule engines behind one interface: each runs the claim shapes over the rule facts and one
-batch of claims at a time and gives raw results. ``duckdb`` (the default) runs the compiled checks
-as SQL on DuckDB, columnar, a batch at a time; ``oxigraph`` runs the same compiled checks as SPARQL
-on Oxigraph; ``pyshacl`` runs pySHACL itself on the shapes, the reference. The module of each is
+batch of claims at a time and gives raw results. ``oxigraph`` (the default) runs the compiled
+checks as SPARQL on Oxigraph; ``duckdb`` runs the same compiled checks as SQL on DuckDB, columnar,
+a batch at a time; ``pyshacl`` runs pySHACL itself on the shapes, the reference. The module of each is
 named by its ``--engine`` value; the Validator picks one, once.
 
 Every engine has the same small surface: built from the shapes and the rule facts, it takes more

@@ -1,4 +1,4 @@
-"""The DuckDB engine (``--engine duckdb``, the default): the compiled checks translated to SQL
+"""The DuckDB engine (``--engine duckdb``): the compiled checks translated to SQL
 (cptkg.rules.sql) and run on an embedded DuckDB database, columnar, once per batch of claims.
 
 The rule facts are loaded once per engine (once per process, once per Dask worker) into a table
