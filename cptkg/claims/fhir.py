@@ -3,7 +3,7 @@ the resources they reference, or NDJSON with one of these a line (the mapping is
 Input forms).
 
 Claims and EOBs are read directly from the parsed JSON (cptkg.claims.fhirjson: every element cptkg
-reads checked against its FHIR R4 type), or, with ``--fhir-strict`` (use_strict(True)), parsed with
+reads checked against its FHIR R4 type), or, with ``--fhir-strict`` (``fhir_strict=True``), parsed with
 fhir.resources' R4B models (R4B Claim and ExplanationOfBenefit match R4 4.0.1), which also refuse
 what cptkg does not read (a missing patient, an unknown element). Either way a claim that is not
 what FHIR says is Unreadable with the reason. The other entries of a Bundle are what claims may
@@ -70,22 +70,6 @@ UNDERSTOOD_MODIFIER_EXTENSIONS = PAS_CANCELLED
 _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
-# Which reader turns a Claim's JSON into the model the converter reads: the direct one (default)
-# or fhir.resources (--fhir-strict). One setting a process: the command line sets it once, and a
-# Dask worker from the partition it runs.
-_strict = False
-
-
-def use_strict(strict: bool) -> None:
-    """Read claims with fhir.resources (every FHIR R4 conformance error reported) or directly."""
-    global _strict
-    _strict = bool(strict)
-
-
-def strict() -> bool:
-    return _strict
-
-
 class ClaimConversionError(Exception):
     """The resource is FHIR, but not a claim cptkg can read (one line, says what to fix)."""
 
@@ -108,25 +92,27 @@ def _unreadable(source: str, where: str, reason: str, claim_id: str | None = Non
                 iri: URIRef | None = None) -> ClaimRecord:
     shown = claim_id or (f"{source} {where}" if where else source)
     place = f"{source} {where}" if where else source
-    return ClaimRecord(shown, source, where, iri=iri, error=f"{place}: {reason}")
+    return ClaimRecord.unreadable(source, f"{place}: {reason}", where=where, claim_id=shown, iri=iri)
 
 
-def read_json_text(text: str, source: str, where: str = "") -> Iterator[ClaimRecord]:
-    """One JSON document: a FHIR resource (Claim, EOB, Bundle), or JSON-LD in the claim vocabulary."""
+def read_json_text(text: str, source: str, where: str = "", *, fhir_strict: bool = False) -> Iterator[ClaimRecord]:
+    """One JSON document: a FHIR resource (Claim, EOB, Bundle), or JSON-LD in the claim vocabulary.
+    ``fhir_strict``: read claims with fhir.resources (every FHIR R4 conformance error reported)
+    instead of the direct reader."""
     try:
         data = load_json(text, _at(source, where) if where else source)
     except InputError as err:
-        yield ClaimRecord(source, source, where, error=str(err))
+        yield ClaimRecord.unreadable(source, str(err), where=where)
         return
     if isinstance(data, dict) and "@context" in data:
         try:
             graph = parse_untrusted(text, "json-ld", source)
         except InputError as err:
-            yield ClaimRecord(source, source, where, error=str(err))
+            yield ClaimRecord.unreadable(source, str(err), where=where)
             return
         yield from claims_from_graph(graph, source)
         return
-    yield from records_from_resource(data, source, where, _may_hold_modifier_extension(text))
+    yield from records_from_resource(data, source, where, _may_hold_modifier_extension(text), fhir_strict=fhir_strict)
 
 
 def bounded_lines(handle: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
@@ -145,21 +131,22 @@ def bounded_lines(handle: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[byt
         yield line
 
 
-def read_ndjson(lines: Iterable[bytes], source: str, first_line: int = 1) -> Iterator[ClaimRecord]:
+def read_ndjson(lines: Iterable[bytes], source: str, first_line: int = 1, *,
+                fhir_strict: bool = False) -> Iterator[ClaimRecord]:
     """One resource per line of NDJSON; a line that cannot be read is one Unreadable record."""
     for number, line in enumerate(lines, first_line):
         if not line.strip():
             continue
         where = f"line {number}"
         try:
-            yield from _ndjson_line(line, source, where)
+            yield from _ndjson_line(line, source, where, fhir_strict)
         except Exception as err:  # one line's failure is that line's, never the run's
             log.debug("NDJSON %s %s failed", source, where, exc_info=True)
             yield _unreadable(source, where, f"cannot be read ({type(err).__name__}: "
                               f"{' '.join(str(err).split())[:200]})")
 
 
-def _ndjson_line(line: bytes, source: str, where: str) -> Iterator[ClaimRecord]:
+def _ndjson_line(line: bytes, source: str, where: str, fhir_strict: bool) -> Iterator[ClaimRecord]:
     if len(line) > MAX_LINE_BYTES:
         yield _unreadable(source, where, f"line longer than {MAX_LINE_BYTES >> 20} MiB")
         return
@@ -171,28 +158,29 @@ def _ndjson_line(line: bytes, source: str, where: str) -> Iterator[ClaimRecord]:
     try:
         data = load_json(text, f"{source} {where}")
     except InputError as err:
-        yield ClaimRecord(f"{source} {where}", source, where, error=str(err))
+        yield ClaimRecord.unreadable(source, str(err), where=where, claim_id=f"{source} {where}")
         return
-    yield from records_from_resource(data, source, where, _may_hold_modifier_extension(text))
+    yield from records_from_resource(data, source, where, _may_hold_modifier_extension(text), fhir_strict=fhir_strict)
 
 
-def records_from_resource(data: Any, source: str, where: str = "",
-                          modifier_extensions: bool = True) -> Iterator[ClaimRecord]:
+def records_from_resource(data: Any, source: str, where: str = "", modifier_extensions: bool = True, *,
+                          fhir_strict: bool = False) -> Iterator[ClaimRecord]:
     """The claims of one parsed resource; ``modifier_extensions`` False when its text holds none."""
     if not isinstance(data, dict):
         yield _unreadable(source, where, f"a JSON {type(data).__name__}, not a FHIR resource")
         return
     kind = data.get("resourceType")
     if kind in CLAIM_KINDS:
-        yield claim_record(data, source, where, {}, modifier_extensions)
+        yield claim_record(data, source, where, {}, modifier_extensions, fhir_strict=fhir_strict)
     elif kind == "Bundle":
-        yield from _bundle(data, source, where, modifier_extensions)
+        yield from _bundle(data, source, where, modifier_extensions, fhir_strict)
     else:
         yield _unreadable(source, where, f"a {kind or 'JSON object without resourceType'}, not a FHIR "
                           "Claim, ExplanationOfBenefit or a Bundle holding them")
 
 
-def _bundle(data: dict[str, Any], source: str, where: str, modifier_extensions: bool = True) -> Iterator[ClaimRecord]:
+def _bundle(data: dict[str, Any], source: str, where: str, modifier_extensions: bool,
+            fhir_strict: bool) -> Iterator[ClaimRecord]:
     entries = data.get("entry") or []
     if not isinstance(entries, list) or not entries:
         yield _unreadable(source, where, "a Bundle with no entries")
@@ -219,11 +207,13 @@ def _bundle(data: dict[str, Any], source: str, where: str, modifier_extensions: 
         yield _unreadable(source, where, f"a Bundle with no Claim or ExplanationOfBenefit (it holds {held})")
         return
     for number, resource in claims:
-        yield claim_record(resource, source, _at(where, f"entry[{number}]"), index, modifier_extensions)
+        yield claim_record(resource, source, _at(where, f"entry[{number}]"), index, modifier_extensions,
+                           fhir_strict=fhir_strict)
 
 
 def claim_record(resource: dict[str, Any], source: str, where: str,
-                 bundle: dict[str, dict[str, Any]], modifier_extensions: bool = True) -> ClaimRecord:
+                 bundle: dict[str, dict[str, Any]], modifier_extensions: bool = True, *,
+                 fhir_strict: bool = False) -> ClaimRecord:
     kind = str(resource.get("resourceType"))
     claim_id = resource.get("id") if isinstance(resource.get("id"), str) else None
     iri = claim_iri(source, where, claim_id)
@@ -233,7 +223,7 @@ def claim_record(resource: dict[str, Any], source: str, where: str,
                            f"sub-details); cptkg reads at most {MAX_CLAIM_LINES:,} in one claim: split it",
                            claim_id, iri)
     try:
-        if _strict:
+        if fhir_strict:
             claim = _model(kind).model_validate(resource)
             contained = [r.model_dump(mode="json", by_alias=True, exclude_none=True) for r in claim.contained or []]
         else:

@@ -69,6 +69,14 @@ class ClaimRecord:
     not_applicable: str | None = None  # why no rule judges the claim (a cancelled claim, ...)
     position: int = 0  # input order across every path given
 
+    @classmethod
+    def unreadable(cls, source: str, error: str, *, where: str = "", claim_id: str | None = None,
+                   iri: URIRef | None = None) -> ClaimRecord:
+        """A claim, or a whole input, that could not be read: reported as the rule Unreadable with
+        ``error`` (one line that starts with the input and the place in it). Without a claim id of
+        its own it is named by its input."""
+        return cls(claim_id or source, source, where, iri=iri, error=error)
+
     @property
     def readable(self) -> bool:
         return self.error is None

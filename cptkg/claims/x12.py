@@ -205,10 +205,10 @@ def read_x12_text(text: str, source: str) -> Iterator[ClaimRecord]:
     if outside:
         shown = "; ".join(f"segment {n}: {r}" for n, r in outside[:3])
         more = f" (and {len(outside) - 3} more)" if len(outside) > 3 else ""
-        yield ClaimRecord(f"{source} envelope", source, f"segment {outside[0][0]}",
-                          error=f"{source}: the interchange does not follow the 837P map: {shown}{more}")
+        yield ClaimRecord.unreadable(source, f"{source}: the interchange does not follow the 837P map: {shown}{more}",
+                                     where=f"segment {outside[0][0]}", claim_id=f"{source} envelope")
     if not claims and not outside:
-        yield ClaimRecord(source, source, error=f"{source}: an 837P interchange with no claims (no CLM segment)")
+        yield ClaimRecord.unreadable(source, f"{source}: an 837P interchange with no claims (no CLM segment)")
 
 
 def _loop(path: str) -> str:
