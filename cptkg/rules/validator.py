@@ -5,7 +5,8 @@ and hands the batch to one rule engine (cptkg.rules.engines), chosen once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
@@ -19,7 +20,7 @@ from cptkg.kg.namespaces import CPTKG
 from cptkg.report.model import ClaimReport, ValidationReport
 from cptkg.rules import engines, results
 from cptkg.rules.engines import DEFAULT_ENGINE, ENGINES
-from cptkg.rules.packs import BUILT_IN, RuleSpec, build
+from cptkg.rules.packs import BUILT_IN, RuleSpec, build, spec
 from cptkg.rules.results import RawResult
 
 WATCHED_CODES_QUERY = "watched-codes.rq"
@@ -258,23 +259,35 @@ class Validator:
 
 
 def validate_paths(*sources: Any, batch_size: int = DEFAULT_BATCH_SIZE, kg: Any = None,
-                   engine: str = DEFAULT_ENGINE, input_format: str | None = None) -> ValidationReport:
-    """Validate claim files/folders (or ClaimRecords) and return the whole report."""
+                   engine: str = DEFAULT_ENGINE, input_format: str | None = None,
+                   rules: Iterable[str | Path] | RuleSpec = (), severities: Mapping[str, str] | None = None,
+                   fhir_strict: bool = False) -> ValidationReport:
+    """Validate claim files/folders (or ClaimRecords) and return the whole report, as `cptkg
+    validate` does: ``rules`` the rule packs to add (paths, as --rules; or a RuleSpec),
+    ``severities`` a rule ID to Violation, Warning, Info or off (as [rules.severity]),
+    ``fhir_strict`` reads FHIR claims with fhir.resources (as --fhir-strict)."""
     if not sources:
         raise InputError("validate needs claims: give files, folders or ClaimRecords")
-    validator = Validator(kg, engine=engine)
-    return ValidationReport(list(validator.validate(_in_order(sources, input_format), batch_size)))
+    if isinstance(rules, RuleSpec):
+        if severities:
+            raise InputError("give severities in the RuleSpec, or rules as paths beside severities=")
+        chosen = rules
+    else:
+        chosen = spec([rules] if isinstance(rules, (str, Path)) else rules, severities)
+    validator = Validator(kg, engine=engine, rules=chosen)
+    return ValidationReport(list(validator.validate(_in_order(sources, input_format, fhir_strict), batch_size)))
 
 
-def _in_order(sources: tuple[Any, ...], input_format: str | None) -> Iterator[ClaimRecord]:
+def _in_order(sources: tuple[Any, ...], input_format: str | None, fhir_strict: bool) -> Iterator[ClaimRecord]:
     """The claims of files, folders and ClaimRecords given together, in the order given (the
     records given beside paths were once dropped)."""
     if not any(isinstance(s, ClaimRecord) for s in sources):
-        yield from read_paths(sources, input_format)  # one numbering of positions across the paths
+        # one numbering of positions across the paths
+        yield from read_paths(sources, input_format, fhir_strict=fhir_strict)
         return
     check_form(input_format)
     for source in sources:
         if isinstance(source, ClaimRecord):
             yield source
         else:
-            yield from read_paths([source], input_format)
+            yield from read_paths([source], input_format, fhir_strict=fhir_strict)
