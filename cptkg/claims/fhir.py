@@ -24,12 +24,12 @@ from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib.namespace import XSD
 
 from cptkg.claims.codesystems import SYSTEM_HCPCS_ALL_LEVELS, SYSTEM_WHO_ICD10, canonical
 from cptkg.claims.fhirjson import Invalid, claim_view
 from cptkg.claims.rdf import claims_from_graph
-from cptkg.claims.record import ClaimRecord, Triple, claim_iri
+from cptkg.claims.record import ClaimGraph, ClaimRecord, Triple, claim_iri
 from cptkg.claims.safe_parse import load_json, parse_untrusted
 from cptkg.errors import InputError
 from cptkg.kg.icd10cm import normalise as normalise_icd
@@ -467,7 +467,6 @@ _V = SimpleNamespace(**{name: CPTKG[name] for name in (
 )})
 
 # rdflib's Namespace attribute lookup costs microseconds a call; the converter uses these per triple.
-_TYPE = RDF.type
 _XSD_DATE = XSD.date
 _ONE = Literal(1)
 # Literals a claim repeats (sequence numbers, line numbers, dates), made once: rdflib builds each
@@ -494,9 +493,8 @@ class Converter:
     def __init__(self, claim: Any, iri: URIRef, references: References) -> None:
         self.claim = claim
         self.iri = iri
-        self.base = str(iri)
         self.references = references
-        self.out: list[Triple] = [(iri, _TYPE, _V.Claim)]
+        self.graph = ClaimGraph(iri)
 
     def convert(self) -> list[Triple]:
         items = list(self.claim.item or [])
@@ -513,8 +511,8 @@ class Converter:
         for insurance in getattr(self.claim, "insurance", None) or []:
             for reference in getattr(insurance, "preAuthRef", None) or []:
                 if reference and str(reference).strip():
-                    self.out.append((self.iri, _V.priorAuthorization, Literal(str(reference).strip())))
-        return self.out
+                    self.graph.add(self.iri, _V.priorAuthorization, Literal(str(reference).strip()))
+        return self.graph.triples
 
     def _item(self, item: Any, billable: str | None) -> None:
         number = str(item.sequence)
@@ -546,39 +544,37 @@ class Converter:
         codings = _codings(line.productOrService)
         codes = [PROCEDURE_SYSTEMS[s](str(c.code)) for c in codings
                  if c.code and (s := canonical(c.system)) in PROCEDURE_SYSTEMS]
-        out = self.out
+        graph = self.graph
         cancelled = _cancelled(line)
         if not codes or cancelled:
-            node = URIRef(f"{self.base}/line/{number}")
-            out += [(self.iri, _V.otherLine, node), (node, _TYPE, _V.OtherClaimLine),
-                    (node, _V.lineNumber, _literal(number))]
+            node = graph.child(_V.otherLine, number)
+            graph.add(node, _V.lineNumber, _literal(number))
             if sequence is not None:
-                out.append((node, _V.sequence, _literal(sequence)))
+                graph.add(node, _V.sequence, _literal(sequence))
             shown = [f"{c.system or ''}|{c.code}" for c in codings if c.code] or [str(line.productOrService.text or "")]
             if cancelled:
                 shown = [f"cancelled {s}" for s in shown]
-            out += [(node, _V.otherCode, Literal(s)) for s in shown]
+            graph.add_all(node, _V.otherCode, [Literal(s) for s in shown])
             return node
-        node = URIRef(f"{self.base}/item/{number}")
-        out += [(self.iri, _V.item, node), (node, _TYPE, _V.ClaimItem),
-                (node, _V.lineNumber, _literal(number))]
+        node = graph.child(_V.item, number)
+        graph.add(node, _V.lineNumber, _literal(number))
         if sequence is not None:
-            out.append((node, _V.sequence, _literal(sequence)))
+            graph.add(node, _V.sequence, _literal(sequence))
         if parent is not None:
-            out.append((node, _V.partOfLine, parent))
-        out += [(node, _V.productOrService, c) for c in codes]
+            graph.add(node, _V.partOfLine, parent)
+        graph.add_all(node, _V.productOrService, codes)
         for concept in line.modifier or []:
             for text in [c.code for c in _codings(concept) if c.code] or ([concept.text] if concept.text else []):
-                out.append((node, _V.modifier, MOD[quote(str(text).strip().upper(), safe="")]))
+                graph.add(node, _V.modifier, MOD[quote(str(text).strip().upper(), safe="")])
         if inherited.date is not None:
-            out.append((node, _V.servicedDate, _date_literal(inherited.date)))
-        out += [(node, _V.location, pos) for pos in inherited.location]
+            graph.add(node, _V.servicedDate, _date_literal(inherited.date))
+        graph.add_all(node, _V.location, inherited.location)
         quantity = line.quantity.value if line.quantity is not None else None
-        out.append((node, _V.quantity, _ONE if quantity is None else _integer(quantity)))
-        out += [(node, _V.diagnosisSequence, v) for v in inherited.diagnoses]
-        out += [(node, _V.careTeamSequence, v) for v in inherited.care_team]
-        out += [(node, _V.informationSequence, v) for v in inherited.information]
-        out += [(node, _V.bodySite, s) for s in inherited.body_sites]
+        graph.add(node, _V.quantity, _ONE if quantity is None else _integer(quantity))
+        graph.add_all(node, _V.diagnosisSequence, inherited.diagnoses)
+        graph.add_all(node, _V.careTeamSequence, inherited.care_team)
+        graph.add_all(node, _V.informationSequence, inherited.information)
+        graph.add_all(node, _V.bodySite, inherited.body_sites)
         return node
 
     @staticmethod
@@ -593,9 +589,8 @@ class Converter:
 
     def _diagnoses(self) -> None:
         for dx in self.claim.diagnosis or []:
-            node = URIRef(f"{self.base}/diagnosis/{dx.sequence}")
-            self.out += [(self.iri, _V.diagnosis, node), (node, _TYPE, _V.ClaimDiagnosis),
-                         (node, _V.sequence, _literal(int(dx.sequence)))]
+            node = self.graph.child(_V.diagnosis, dx.sequence)
+            self.graph.add(node, _V.sequence, _literal(int(dx.sequence)))
             what = f"diagnosis {dx.sequence}"
             if dx.diagnosisCodeableConcept is not None:
                 codings: list[Any] = _codings(dx.diagnosisCodeableConcept)
@@ -604,7 +599,7 @@ class Converter:
                 condition = self.references.resolve(reference)
                 if condition is None or condition.get("resourceType") != "Condition":
                     found = f" (a {condition.get('resourceType')}, not a Condition)" if condition else ""
-                    self.out.append((node, _V.unresolvedReference, Literal(reference + found)))
+                    self.graph.add(node, _V.unresolvedReference, Literal(reference + found))
                     continue
                 codings = _raw_codings(condition.get("code"))
             else:
@@ -614,23 +609,22 @@ class Converter:
                 raise ClaimConversionError(
                     f"{what} is coded in WHO ICD-10 ({SYSTEM_WHO_ICD10}), which is not ICD-10-CM: "
                     f"give the ICD-10-CM code (system {SYSTEM_ICD10CM})")
-            self.out += [(node, _V.diagnosisCode, _icd(c)) for c in codes]
+            self.graph.add_all(node, _V.diagnosisCode, [_icd(c) for c in codes])
 
     def _care_team(self) -> None:
         for member in self.claim.careTeam or []:
-            node = URIRef(f"{self.base}/careTeam/{member.sequence}")
-            self.out += [(self.iri, _V.careTeam, node), (node, _TYPE, _V.CareTeamMember),
-                         (node, _V.sequence, _literal(int(member.sequence)))]
+            node = self.graph.child(_V.careTeam, member.sequence)
+            self.graph.add(node, _V.sequence, _literal(int(member.sequence)))
             provider = _reference_iri(member.provider)
             if provider is not None:
-                self.out.append((node, _V.provider, provider))
+                self.graph.add(node, _V.provider, provider)
             taxonomy = _in_system(_codings(member.qualification), SYSTEM_NUCC)
             reference = member.provider.reference if member.provider is not None else None
             if not taxonomy and reference:
                 # No qualification on the claim: the specialty of the Practitioner or PractitionerRole.
                 resource = self.references.resolve(reference)
                 if resource is None:
-                    self.out.append((node, _V.unresolvedReference, Literal(reference)))
+                    self.graph.add(node, _V.unresolvedReference, Literal(reference))
                 elif resource.get("resourceType") == "Practitioner":
                     for q in resource.get("qualification") or []:
                         taxonomy += _in_system(_raw_codings(q.get("code") if isinstance(q, dict) else None),
@@ -638,25 +632,24 @@ class Converter:
                 elif resource.get("resourceType") == "PractitionerRole":
                     for concept in resource.get("specialty") or []:
                         taxonomy += _in_system(_raw_codings(concept), SYSTEM_NUCC)
-            self.out += [(node, _V.qualification, _NUCC(c)) for c in taxonomy]
+            self.graph.add_all(node, _V.qualification, [_NUCC(c) for c in taxonomy])
 
     def _supporting_info(self) -> None:
         for info in self.claim.supportingInfo or []:
             categories = [c.code for c in _codings(info.category) if c.system == SYSTEM_DOCUMENTATION and c.code]
             if not categories or _cancelled(info):
                 continue  # other categories are FHIR's business, not documentation elements
-            node = URIRef(f"{self.base}/supportingInfo/{info.sequence}")
-            self.out += [(self.iri, _V.supportingInfo, node), (node, _TYPE, _V.SupportingInformation),
-                         (node, _V.sequence, _literal(int(info.sequence)))]
-            self.out += [(node, _V.category, DOCEL[quote(c, safe="")]) for c in categories]
+            node = self.graph.child(_V.supportingInfo, info.sequence)
+            self.graph.add(node, _V.sequence, _literal(int(info.sequence)))
+            self.graph.add_all(node, _V.category, [DOCEL[quote(c, safe="")] for c in categories])
             if info.valueString:
-                self.out.append((node, _V.value, Literal(info.valueString)))
+                self.graph.add(node, _V.value, Literal(info.valueString))
             reference = _reference_iri(info.valueReference)
             if reference is not None:
-                self.out.append((node, _V.value, reference))
+                self.graph.add(node, _V.value, reference)
             for coding in _codings(info.code):
                 if coding.code:
-                    self.out.append((node, _V.value, Literal(f"{coding.system or ''}|{coding.code}")))
+                    self.graph.add(node, _V.value, Literal(f"{coding.system or ''}|{coding.code}"))
 
 
 def _reference_iri(reference: Any) -> URIRef | Literal | None:

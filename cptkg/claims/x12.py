@@ -23,9 +23,9 @@ from typing import Any
 from urllib.parse import quote
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib.namespace import XSD
 
-from cptkg.claims.record import ClaimRecord, Triple, claim_iri
+from cptkg.claims.record import ClaimGraph, ClaimRecord, Triple, claim_iri
 from cptkg.kg.icd10cm import normalise as normalise_icd
 from cptkg.kg.namespaces import CPT, CPTKG, HCPCS, ICD10CM, MOD, NUCC, POS
 
@@ -272,68 +272,67 @@ def _code_iri(code: str) -> URIRef:
 
 
 def _triples(claim: _Claim, iri: URIRef, component: str) -> list[Triple]:
-    out: list[Triple] = [(iri, RDF.type, CPTKG.Claim)]
-    out += [(iri, CPTKG.priorAuthorization, Literal(number)) for number in claim.prior_authorizations]
-    base = str(iri)
+    graph = ClaimGraph(iri)
+    graph.add_all(iri, CPTKG.priorAuthorization, [Literal(number) for number in claim.prior_authorizations])
     facility = claim.fields[5].split(component)[0] if len(claim.fields) > 5 else ""
     for pointer, (qualifier, code) in enumerate(claim.diagnoses, 1):
         if qualifier not in ("ABK", "ABF"):
             if qualifier in ("BK", "BF"):
                 raise X12Error(f"diagnosis {pointer} is ICD-9-CM ({qualifier}): cptkg reads ICD-10-CM (ABK/ABF)")
             continue  # other HI qualifiers (ABN external cause, ...) are not diagnoses lines point to
-        node = URIRef(f"{base}/diagnosis/{pointer}")
-        out += [(iri, CPTKG.diagnosis, node), (node, RDF.type, CPTKG.ClaimDiagnosis),
-                (node, CPTKG.sequence, Literal(pointer)),
-                (node, CPTKG.diagnosisCode, ICD10CM[quote(normalise_icd(code), safe=".")])]
+        node = graph.child(CPTKG.diagnosis, pointer)
+        graph.add(node, CPTKG.sequence, Literal(pointer))
+        graph.add(node, CPTKG.diagnosisCode, ICD10CM[quote(normalise_icd(code), safe=".")])
     team: dict[tuple[str | None, str | None], int] = {}
+    lines = False
     for line in claim.lines:
         sv1 = line.fields
         if not sv1:
             continue
+        lines = True
         number = line.number
         composite = sv1[1].split(component) if len(sv1) > 1 else []
         qualifier, code = [*composite, "", ""][:2]
         if qualifier not in ("HC", "") or not code:
-            node = URIRef(f"{base}/line/{number}")
-            out += [(iri, CPTKG.otherLine, node), (node, RDF.type, CPTKG.OtherClaimLine),
-                    (node, CPTKG.lineNumber, Literal(number)),
-                    (node, CPTKG.otherCode, Literal(f"{qualifier}|{code}"))]
+            node = graph.child(CPTKG.otherLine, number)
+            graph.add(node, CPTKG.lineNumber, Literal(number))
+            graph.add(node, CPTKG.otherCode, Literal(f"{qualifier}|{code}"))
             continue
-        node = URIRef(f"{base}/item/{number}")
-        out += [(iri, CPTKG.item, node), (node, RDF.type, CPTKG.ClaimItem),
-                (node, CPTKG.lineNumber, Literal(number)), (node, CPTKG.productOrService, _code_iri(code))]
+        node = graph.child(CPTKG.item, number)
+        graph.add(node, CPTKG.lineNumber, Literal(number))
+        graph.add(node, CPTKG.productOrService, _code_iri(code))
         if number.isdigit():
-            out.append((node, CPTKG.sequence, Literal(int(number))))
-        out += [(node, CPTKG.modifier, MOD[quote(m.strip().upper(), safe="")]) for m in composite[2:6] if m.strip()]
+            graph.add(node, CPTKG.sequence, Literal(int(number)))
+        graph.add_all(node, CPTKG.modifier,
+                      [MOD[quote(m.strip().upper(), safe="")] for m in composite[2:6] if m.strip()])
         units = sv1[4] if len(sv1) > 4 and sv1[4] else "1"
         try:
             value = float(units)
         except ValueError:
             raise X12Error(f"line {number}: SV104 units {units!r} is not a number") from None
-        out.append((node, CPTKG.quantity, Literal(int(value)) if value == int(value) else Literal(units)))
+        graph.add(node, CPTKG.quantity, Literal(int(value)) if value == int(value) else Literal(units))
         place = sv1[5] if len(sv1) > 5 and sv1[5] else facility
         if place:
-            out.append((node, CPTKG.location, POS[quote(place, safe="")]))
+            graph.add(node, CPTKG.location, POS[quote(place, safe="")])
         if line.date:
-            out.append((node, CPTKG.servicedDate, Literal(line.date, datatype=XSD.date)))
+            graph.add(node, CPTKG.servicedDate, Literal(line.date, datatype=XSD.date))
         pointers = sv1[7].split(component) if len(sv1) > 7 and sv1[7] else []
         for written in pointers:
             if not written.isdigit():
                 raise X12Error(f"line {number}: SV107 diagnosis pointer {written!r} is not a number")
-            out.append((node, CPTKG.diagnosisSequence, Literal(int(written))))
+            graph.add(node, CPTKG.diagnosisSequence, Literal(int(written)))
         provider = line.provider or claim.provider or claim.billing
         key = (provider.npi, provider.taxonomy)
         if key != (None, None):
             sequence = team.setdefault(key, len(team) + 1)
-            out.append((node, CPTKG.careTeamSequence, Literal(sequence)))
+            graph.add(node, CPTKG.careTeamSequence, Literal(sequence))
     for (npi, taxonomy), sequence in team.items():
-        node = URIRef(f"{base}/careTeam/{sequence}")
-        out += [(iri, CPTKG.careTeam, node), (node, RDF.type, CPTKG.CareTeamMember),
-                (node, CPTKG.sequence, Literal(sequence))]
+        node = graph.child(CPTKG.careTeam, sequence)
+        graph.add(node, CPTKG.sequence, Literal(sequence))
         if npi:
-            out.append((node, CPTKG.provider, URIRef(f"urn:cptkg:npi:{quote(npi, safe='')}")))
+            graph.add(node, CPTKG.provider, URIRef(f"urn:cptkg:npi:{quote(npi, safe='')}"))
         if taxonomy:
-            out.append((node, CPTKG.qualification, NUCC[quote(taxonomy, safe="")]))
-    if not any(p in (CPTKG.item, CPTKG.otherLine) for _s, p, _o in out):
+            graph.add(node, CPTKG.qualification, NUCC[quote(taxonomy, safe="")])
+    if not lines:
         raise X12Error("the claim has no service lines (SV1): nothing to validate")
-    return out
+    return graph.triples
