@@ -35,6 +35,10 @@ class Result:
     diagnosis: str | None = None
     focus_term: str | None = None
     value_term: str | None = None
+    # How the result is reported in FHIR, from its rule's shape (rules.catalog): the issue type
+    # and the element of a line it points at. Not part of the JSON report.
+    issue_type: str | None = None
+    element: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"rule": self.rule, "severity": self.severity, "line": self.line, "code": self.code,

@@ -6,6 +6,7 @@ and hands the batch to one rule engine (cptkg.rules.engines), chosen once."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,9 @@ from cptkg.claims.record import CLAIM_IRI_BASE
 from cptkg.errors import InputError, valid_unicode
 from cptkg.kg import icd10cm, ncci, resources
 from cptkg.kg.namespaces import CPTKG
-from cptkg.report.model import ClaimReport, ValidationReport
+from cptkg.report.model import ClaimReport, Result, ValidationReport
 from cptkg.rules import engines, results
+from cptkg.rules.catalog import outcomes
 from cptkg.rules.engines import DEFAULT_ENGINE, ENGINES
 from cptkg.rules.packs import BUILT_IN, RuleSpec, build, spec
 from cptkg.rules.results import RawResult
@@ -131,6 +133,7 @@ class Validator:
         extra += self.rules.facts
         icd10cm.edition_facts(extra)
         self.watched = watched_codes_in(kg.store)
+        self._outcomes = outcomes(self.shapes)
         self._enriched: set[Any] = set()
         self._procedures_seen: set[str] = set()
         from cptkg.rules.catalog import rule_id
@@ -147,6 +150,15 @@ class Validator:
                          if origin != BUILT_IN and rid in str(err)), "a rule pack")
             raise InputError(f"rule pack {pack}: {err}: the compiled engines do not run it "
                              "(`--engine pyshacl` runs it on pySHACL)") from None
+
+    def _reported_as(self, found: list[Result]) -> list[Result]:
+        """The results with how FHIR reports them (issue type, line element), from their shapes."""
+        out = []
+        for result in found:
+            how = self._outcomes.get(result.rule)
+            out.append(result if how is None else
+                       replace(result, issue_type=how.issue_type, element=how.element))
+        return out
 
     def engine_of(self) -> dict[Any, tuple[str, str | None]]:
         """Each shape: the engine that runs it and, when it is not the one chosen, why."""
@@ -203,7 +215,7 @@ class Validator:
         readable = [r for r in judged if r.readable]
         if readable:
             for r, found in zip(readable, results.by_claim(readable, self.raw_results(readable, encoded)), strict=True):
-                reports[id(r)].results.extend(found)
+                reports[id(r)].results.extend(self._reported_as(found))
         for r in batch:
             if not r.readable:
                 reports[id(r)].results.append(results.unreadable(r))
