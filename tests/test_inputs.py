@@ -567,7 +567,7 @@ def _one_claim_837p(claim_segments: list[str]) -> str:
 
 
 def test_an_837p_claim_becomes_exactly_this_claim_graph() -> None:
-    """Every element the reader maps (README, Input forms), pinned triple by triple: CLM05 place,
+    """Every element the reader maps (cptkg.claims.x12, fhir.Converter), pinned triple by triple: CLM05 place,
     HI ABK/ABF, REF*G1, the claim's rendering provider (2310B) and a line's own (2420A) with their
     PRV taxonomies, SV101 modifiers, SV104 units, SV105 place over CLM05, SV107 pointers, DTP*472
     D8 and RD8 (first day), a line coded in another system (SV101-1 ER) kept as an other line."""

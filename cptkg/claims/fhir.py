@@ -1,7 +1,7 @@
 """FHIR R4 JSON -> the cptkg claim graph: a Claim or ExplanationOfBenefit, a Bundle holding them and
 the resources they reference, or NDJSON with one of these a line. The mapping, element by element,
-is the Converter below (tests/test_inputs.py pins it triple by triple); README section "Verdicts,
-and what happens to each line and entry" says what becomes of each line and entry.
+is the Converter below (tests/test_inputs.py pins it triple by triple); docs/validating.md,
+"Verdicts, and what happens to each line and entry", says what becomes of each line and entry.
 
 Claims and EOBs are read directly from the parsed JSON (cptkg.claims.fhirjson: every element cptkg
 reads checked against its FHIR R4 type), or, with ``--fhir-strict`` (``fhir_strict=True``), parsed with

@@ -6,7 +6,7 @@ with its segment number, so one bad claim is told apart from its neighbours; x12
 pydantic model per transaction set (a bad segment loses the whole set), leaves composites such as
 SV101 unsplit and drops the ISA/GS envelope, so segment numbers are gone.
 
-Mapping (README section "Verdicts, and what happens to each line and entry", its 837P mapping):
+Mapping (docs/validating.md, "Verdicts, and what happens to each line and entry": 837P mapping):
 every CLM is a claim (id CLM01); each SV1 a line (SV101-2 code,
 SV101-3..6 modifiers, SV104 units, SV105 place of service else CLM05-1, SV107 pointers into the HI
 ABK/ABF diagnoses); DTP*472 its date (an RD8 range takes its first day); the rendering provider
