@@ -22,7 +22,7 @@ from cptkg.report.model import ClaimReport, Result, ValidationReport
 from cptkg.rules import engines, results
 from cptkg.rules.catalog import outcomes
 from cptkg.rules.engines import DEFAULT_ENGINE, ENGINES
-from cptkg.rules.packs import BUILT_IN, RuleSpec, build, spec
+from cptkg.rules.packs import BUILT_IN, RuleSpec, build, shape_description, spec
 from cptkg.rules.results import RawResult
 
 WATCHED_CODES_QUERY = "watched-codes.rq"
@@ -137,19 +137,35 @@ class Validator:
         self._enriched: set[Any] = set()
         self._procedures_seen: set[str] = set()
         from cptkg.rules.catalog import rule_id
-        from cptkg.rules.compiler import UnsupportedShape
+        from cptkg.rules.compiler import UnsupportedShape, compile_shapes
 
-        pack_shapes = [s for s in set(self.shapes.subjects(None, None))
-                       if isinstance(s, URIRef) and self.rules.origins.get(rule_id(s), BUILT_IN) != BUILT_IN]
+        # Each pack's shapes, so that a refusal is pinned on its pack by asking, never by reading
+        # the refusal's wording. Built-in shapes always compile (tests hold them to it).
+        by_pack: dict[str, list[URIRef]] = {}
+        for s in set(self.shapes.subjects(None, None)):
+            if isinstance(s, URIRef) and (origin := self.rules.origins.get(rule_id(s), BUILT_IN)) != BUILT_IN:
+                by_pack.setdefault(origin, []).append(s)
+
+        def refused(pack: str, err: Exception) -> InputError:
+            return InputError(f"rule pack {pack}: {err}: the compiled engines do not run it "
+                              "(`--engine pyshacl` runs it on pySHACL)")
+
         try:
             self._engine = engines.create(engine, self.shapes, engines.RuleFacts(kg, extra))
-            self._engine.check_shapes(pack_shapes)
         except UnsupportedShape as err:
-            # Built-in shapes always compile (tests hold them to it): this is a pack's.
-            pack = next((origin for rid, origin in self.rules.origins.items()
-                         if origin != BUILT_IN and rid in str(err)), "a rule pack")
-            raise InputError(f"rule pack {pack}: {err}: the compiled engines do not run it "
-                             "(`--engine pyshacl` runs it on pySHACL)") from None
+            failing = "a rule pack"
+            for pack, shapes in by_pack.items():
+                try:
+                    compile_shapes(shape_description(self.shapes, shapes))
+                except UnsupportedShape:
+                    failing = pack
+                    break
+            raise refused(failing, err) from None
+        for pack, shapes in sorted(by_pack.items()):
+            try:
+                self._engine.check_shapes(shapes)
+            except UnsupportedShape as err:
+                raise refused(pack, err) from None
 
     def _reported_as(self, found: list[Result]) -> list[Result]:
         """The results with how FHIR reports them (issue type, line element), from their shapes."""
