@@ -114,21 +114,23 @@ def test_severities_are_the_ones_the_example_cases_state() -> None:
     """Each example case states the severity of its results (tools/gen_examples.py): a shape whose
     severity changed fails here, and no list of severities is kept apart from the cases."""
     stated: dict[str, set[str]] = {}
-    for entry in EXPECTED.values():
-        for rule, _where, severity in entry["results"]:
-            stated.setdefault(rule, set()).add(severity)
-    # The NCCI rules read tables a user imports: their cases are in tests/test_ncci.py. The
-    # reference rules fire on FHIR as others send it: examples/inputs (tools/gen_inputs.py), whose
-    # expected results name no severity yet.
-    assert set(shapes.catalog()) - set(stated) <= {"PTPEdit", "MUEExceeded", "DiagnosisReferenceResolves",
-                                                   "ProviderReferenceResolves"}
+    # The reference rules fire on FHIR as others send it: their cases are examples/inputs
+    # (tools/gen_inputs.py), which state severities the same way.
+    results = [r for entry in EXPECTED.values() for r in entry["results"]]
+    results += [r for key, entry in ALL_EXPECTED.items() if key.startswith("inputs/")
+                for claim in entry["claims"] for r in claim["results"]]
+    for rule, _where, severity in results:
+        stated.setdefault(rule, set()).add(severity)
+    # The NCCI rules read tables a user imports: their cases are in tests/test_ncci.py.
+    assert set(shapes.catalog()) - set(stated) <= {"PTPEdit", "MUEExceeded"}
+    assert stated.pop("Unreadable") == {"Violation"}
     for rule_id, severities in stated.items():
         assert severities == {shapes.catalog()[rule_id].severity}, rule_id
 
 
 def test_the_examples_are_what_gen_examples_writes(tmp_path: Path) -> None:
-    """tools/gen_examples.py reproduces examples/ byte for byte (run from a copy of the tree, so
-    the checkout is never rewritten by a test)."""
+    """tools/gen_examples.py and tools/gen_inputs.py reproduce examples/ byte for byte (run from a
+    copy of the tree, so the checkout is never rewritten by a test)."""
     import shutil
     import subprocess
     import sys
@@ -138,9 +140,10 @@ def test_the_examples_are_what_gen_examples_writes(tmp_path: Path) -> None:
         shutil.copytree(ROOT / part, copy / part)
     (copy / "cptkg").symlink_to(ROOT / "cptkg")  # the generator imports cptkg from its tree
     for f in (copy / "examples").rglob("*"):
-        if f.is_file() and not f.name.startswith("expected-results") and f.parent.name == "claims":
+        if f.is_file() and not f.name.startswith("expected-results") and f.parent.name in ("claims", "inputs"):
             f.unlink()
-    subprocess.run([sys.executable, str(copy / "tools" / "gen_examples.py")], check=True, cwd=copy)
+    for tool in ("gen_inputs.py", "gen_examples.py"):
+        subprocess.run([sys.executable, str(copy / "tools" / tool)], check=True, cwd=copy)
     written = {p.relative_to(copy / "examples"): p.read_bytes() for p in (copy / "examples").rglob("*") if p.is_file()}
     checked_in = {p.relative_to(ROOT / "examples"): p.read_bytes() for p in (ROOT / "examples").rglob("*")
                   if p.is_file()}

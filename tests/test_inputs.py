@@ -42,7 +42,7 @@ def where_of(result) -> str:
 
 def summary(claim: ClaimReport) -> dict:
     return {"claim": claim.claim, "verdict": claim.verdict, "where": claim.where or None,
-            "results": sorted([r.rule, where_of(r)] for r in claim.results)}
+            "results": sorted([r.rule, where_of(r), r.severity] for r in claim.results)}
 
 
 @pytest.fixture(scope=shared_scope)
