@@ -9,6 +9,8 @@ is cheap and prints nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cptkg._version import __version__
@@ -35,11 +37,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def validate(*sources: Any, **options: Any) -> ValidationReport:
-    """Validate claims (paths, or parsed claim graphs) and return a :class:`ValidationReport`."""
+def validate(*sources: Any, rules: Iterable[str | Path] = (), severities: Mapping[str, str] | None = None,
+             fhir_strict: bool = False, **options: Any) -> ValidationReport:
+    """Validate claims (paths, or ClaimRecords) and return a :class:`ValidationReport`, as `cptkg
+    validate` does: ``rules`` rule packs to add (as --rules), ``severities`` a rule ID to
+    Violation, Warning, Info or off (as [rules.severity] of the configuration), ``fhir_strict``
+    FHIR claims read with fhir.resources (as --fhir-strict). Other options (``batch_size``,
+    ``engine``, ``input_format``) as cptkg.rules.validator.validate_paths takes them."""
     from cptkg.rules.validator import validate_paths
 
-    return validate_paths(*sources, **options)
+    return validate_paths(*sources, rules=rules, severities=severities, fhir_strict=fhir_strict, **options)
 
 
 def query(name: str, **params: str) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from cptkg._version import __version__
-from cptkg.errors import InputError, NotImplementedFeature, printable
+from cptkg.errors import InputError, NotImplementedFeature, UnknownRule, printable
 from cptkg.rules.defaults import DEFAULT_BATCH_SIZE, DEFAULT_ENGINE, ENGINES
 
 # The input forms of cptkg.claims.files.FORMS, restated so that --help needs no RDF stack (a test
@@ -310,29 +310,6 @@ def _silence_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _refuse_output_over_input(output: str, paths: list[str]) -> None:
-    from cptkg.claims import expand_paths
-
-    files = [p for p in paths if p != "-"]
-    target = Path(output).resolve()
-    given = {Path(p).resolve() for p in files}
-    if target in given or (target.exists() and target in {p.resolve() for p in expand_paths(files)} if files
-                           else False):
-        raise InputError(f"--output {output} is one of the inputs: it would be overwritten; write elsewhere")
-
-
-def _single_unreadable_is_an_error(reports: Iterator[Any]) -> Iterator[Any]:
-    """As without a cluster: when the only claim given cannot be read, that is bad input (exit 2)."""
-    first = next(reports, None)
-    second = next(reports, None)
-    from cptkg.report.model import UNREADABLE
-
-    if first is not None and second is None and len(first.results) == 1 and first.results[0].rule == UNREADABLE:
-        raise InputError(first.results[0].message)
-    yield from (r for r in (first, second) if r is not None)
-    yield from reports
-
-
 def _rule_spec(args: argparse.Namespace) -> tuple[Any, Any]:
     """The configuration, and the rule set that --rules, --config (or ./cptkg.toml) ask for, built
     (so an unknown rule, a bad pack or severity is exit 2 before any claim is read)."""
@@ -343,9 +320,9 @@ def _rule_spec(args: argparse.Namespace) -> tuple[Any, Any]:
     spec = packs.spec([*config.packs, *args.rules], config.severities)
     try:
         packs.build(spec)
-    except InputError as err:
-        if config.path is not None and str(err).startswith("unknown rule"):
-            raise InputError(f"{config.path}: {err}") from None
+    except UnknownRule as err:
+        if config.path is not None:
+            raise UnknownRule(err.rule, f"{config.path}: {err}") from None
         raise
     return config, spec
 
@@ -376,9 +353,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     args.input_format = args.input_format or defaults.get("input-format")
     fail_on = args.fail_on or defaults.get("fail-on", "violation")
     fhir_strict = args.fhir_strict if args.fhir_strict is not None else defaults.get("fhir-strict", False)
-    from cptkg.claims import fhir
-
-    fhir.use_strict(fhir_strict)
     args.fhir_strict = fhir_strict
     engine = args.engine or defaults.get("engine", DEFAULT_ENGINE)
     if engine == "pyshacl" and (args.workers or args.scheduler):
@@ -392,40 +366,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
         args.workers = cpus
     if args.batch_size < 1:
         raise InputError("--batch-size must be at least 1")
+    from cptkg.rules import driver
+
     if args.output:
-        _refuse_output_over_input(args.output, args.paths)
-    # --output streams into a temporary file beside the target, renamed over it at the end: memory
-    # stays flat, and the target never holds a partial report (a failed run leaves it untouched).
-    partial: Path | None = None
-    out: IO[str] = sys.stdout
-    if args.output:
-        import tempfile
-
-        target = Path(args.output)
-        try:
-            handle, name = tempfile.mkstemp(dir=target.resolve().parent, prefix=f".{target.name}.", suffix=".partial")
-        except OSError as err:
-            raise InputError(f"cannot write {args.output}: {err.strerror}") from None
-        partial = Path(name)
-        out = os.fdopen(handle, "w", encoding="utf-8")
-    try:
-        return _validate_into(args, spec, engine, fail_on, out, partial)
-    finally:
-        if partial is not None:
-            out.close()
-            partial.unlink(missing_ok=True)  # renamed already when the run finished
+        driver.refuse_output_over_input(args.output, args.paths)
+    with driver.report_output(args.output) as out:
+        return _validate_into(args, spec, engine, fail_on, out)
 
 
-def _validate_into(args: argparse.Namespace, spec: Any, engine: str, fail_on: str, out: IO[str],
-                   partial: Path | None) -> int:
+def _validate_into(args: argparse.Namespace, spec: Any, engine: str, fail_on: str, out: IO[str]) -> int:
     from cptkg.report.model import ClaimReport
     from cptkg.report.progress import Progress
     from cptkg.report.writers import WRITERS
+    from cptkg.rules import driver
 
     progress = Progress(total=_count_claims(args.paths) if sys.stderr.isatty() else None)
     writer = WRITERS[args.format](out)
-    conforms = True
-    warned = False
+    tally = driver.Tally()
     cluster = client = None
     try:
         reports: Iterator[ClaimReport]
@@ -437,58 +394,35 @@ def _validate_into(args: argparse.Namespace, spec: Any, engine: str, fail_on: st
                 raise InputError("--format turtle is not available with --workers or --scheduler")
             expand_paths(args.paths)  # missing paths fail before a cluster starts
             client, cluster = distributed.client_for(args.workers, args.scheduler)
-            reports = _single_unreadable_is_an_error(distributed.run(
+            reports = driver.refuse_lone_unreadable_reports(distributed.run(
                 args.paths, client, batch_size=args.batch_size, form=args.input_format,
-                rules=None if spec.is_default else spec, engine=engine, evidence=not args.no_evidence))
+                rules=None if spec.is_default else spec, engine=engine, evidence=not args.no_evidence,
+                fhir_strict=args.fhir_strict))
         else:
             from cptkg.claims import read_paths
             from cptkg.rules.validator import Validator
 
-            records = read_paths(args.paths, args.input_format)
-            first = next(records, None)
-            second = next(records, None)
-            if first is not None and second is None and first.error is not None:
-                raise InputError(first.error)  # the only input, unreadable: exit 2 and its reason
-
-            def all_records() -> Iterator[Any]:
-                yield from (r for r in (first, second) if r is not None)
-                yield from records
-
+            # Read before the rules compile: a lone unreadable input fails at once; one the rules
+            # refuse for what only they read (Validator.settle) is refused by the driver after.
+            records = driver.refuse_lone_unreadable(read_paths(args.paths, args.input_format,
+                                                               fhir_strict=args.fhir_strict))
             validator = Validator(engine=engine, rules=spec, evidence=not args.no_evidence)
-            validator.keep_content = writer.wants_content
-            # A claim is refused for what only the rules read once the Validator knows a rule
-            # judges it (Validator.settle): the only input refused then is still exit 2.
-            reports = _single_unreadable_is_an_error(validator.validate(all_records(), args.batch_size))
-        for claim_report in reports:
-            conforms = conforms and claim_report.conforms
-            warned = warned or any(r.severity == "Warning" for r in claim_report.results)
-            try:
-                writer.claim(claim_report)
-            except BrokenPipeError:
-                # The reader went away: "all conform" may be said only if every claim so far did.
-                _silence_stdout()
-                print("cptkg: output closed before the run ended", file=sys.stderr)
-                return EXIT_OK if conforms else EXIT_ERROR
-            progress.step()
+            reports = driver.validate_records(records, validator, args.batch_size,
+                                              keep_content=writer.wants_content)
+        try:
+            driver.write_reports(reports, writer, tally, each=progress.step)
+        except BrokenPipeError:
+            # The reader went away: "all conform" may be said only if every claim so far did.
+            _silence_stdout()
+            print("cptkg: output closed before the run ended", file=sys.stderr)
+            return EXIT_OK if tally.conforms else EXIT_ERROR
     finally:
         progress.close()
         if client is not None:
             client.close()
         if cluster is not None:
             cluster.close()
-    writer.close(conforms)
-    if partial is not None:
-        try:
-            out.close()
-            # mkstemp makes the file private (0600); the report gets the mode any new file would.
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(partial, 0o666 & ~umask)
-            os.replace(partial, args.output)
-        except OSError as err:
-            raise InputError(f"cannot write {args.output}: {err.strerror}") from None
-    failed = not conforms or (fail_on == "warning" and warned)
-    return EXIT_NONCONFORMING if failed else EXIT_OK
+    return EXIT_NONCONFORMING if tally.failed(fail_on) else EXIT_OK
 
 
 def _edition_lines(origin: str | None = None) -> list[str]:
@@ -600,10 +534,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from cptkg import serve
 
     config, spec = _rule_spec(args)
-    from cptkg.claims import fhir
-
-    fhir.use_strict(args.fhir_strict if args.fhir_strict is not None else config.validate.get("fhir-strict", False))
+    fhir_strict = args.fhir_strict if args.fhir_strict is not None else config.validate.get("fhir-strict", False)
     settings = serve.Settings(rules=None if spec.is_default else spec, max_body_bytes=int(args.max_body * (1 << 20)),
+                              fhir_strict=fhir_strict,
                               request_timeout=args.request_timeout, query_timeout=args.query_timeout,
                               validators=args.validators,
                               batch_size=config.validate.get("batch-size", 500))

@@ -1,5 +1,6 @@
-"""The errors users can cause (the command line turns InputError into exit 2 and one line), and
-how text from input is made safe to print."""
+"""The errors users can cause (the command line turns InputError into exit 2 and one line), their
+kinds that callers answer differently (the service's HTTP status), and how text from input is made
+safe to print. Callers tell errors apart by their class, never by their wording."""
 
 from __future__ import annotations
 
@@ -12,6 +13,26 @@ class InputError(Exception):
     def __init__(self, message: str, *, where: str | None = None) -> None:
         self.where = where
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class UnreadableInput(InputError):
+    """The only claim given cannot be read: the input itself is bad (exit 2; HTTP 422)."""
+
+
+class UnknownRule(InputError):
+    """A rule ID that no shape of the rule set has (in the severities of a configuration)."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        super().__init__(message)
+
+
+class QueryTimeout(InputError):
+    """A SPARQL query ran longer than its limit and was stopped (HTTP 504)."""
+
+    def __init__(self, seconds: float, message: str) -> None:
+        self.seconds = seconds
+        super().__init__(message)
 
 
 class NotImplementedFeature(Exception):

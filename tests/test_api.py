@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import cptkg
@@ -121,3 +122,38 @@ def test_same_results_at_any_batch_size() -> None:
     assert any(c["results"] for c in whole["claims"])
     for size in (1, 7):
         assert validate_paths(*files, batch_size=size).as_json() == whole, size
+
+
+def test_validate_takes_rule_packs_severities_and_the_strict_reader(tmp_path: Path) -> None:
+    """What the command line takes (--rules, [rules.severity], --fhir-strict), the API takes too."""
+    pack = EXAMPLES.parent / "rule-packs" / "payer-strict"
+    failing = pack / "claims" / "payer-prior-authorization_XFAIL.json"
+    assert "PayerPriorAuthorizationRequired" not in {r.rule for r in cptkg.validate(failing).claims[0].results}
+    with_pack = cptkg.validate(failing, rules=[pack])
+    assert "PayerPriorAuthorizationRequired" in {r.rule for r in with_pack.claims[0].results}
+
+    warned = EXAMPLES / "specialty_XFAIL.json"
+    assert [r.severity for r in cptkg.validate(warned).claims[0].results] == ["Warning"]
+    raised = cptkg.validate(warned, severities={"SpecialtyTypical": "Violation"})
+    assert [r.severity for r in raised.claims[0].results] == ["Violation"] and not raised.conforms
+    assert cptkg.validate(warned, severities={"SpecialtyTypical": "off"}).claims[0].results == []
+
+    claim = json.loads((EXAMPLES / "addon-requires-primary_PASS.json").read_text(encoding="utf-8"))
+    claim.pop("patient")  # cptkg reads no patient; FHIR R4 requires one
+    path = tmp_path / "no-patient.json"
+    path.write_text(json.dumps(claim), encoding="utf-8")
+    assert cptkg.validate(path).conforms
+    [strict] = cptkg.validate(path, fhir_strict=True).claims
+    assert strict.verdict == "unreadable" and "patient" in strict.results[0].message
+    assert cptkg.validate(path).conforms  # one call's reader leaves the next one's alone
+
+
+def test_an_unknown_rule_in_the_severities_is_its_own_error() -> None:
+    from cptkg.errors import UnknownRule
+
+    try:
+        cptkg.validate(EXAMPLES / "specialty_XFAIL.json", severities={"NoSuchRule": "off"})
+    except UnknownRule as err:
+        assert err.rule == "NoSuchRule"
+    else:
+        raise AssertionError("an unknown rule was taken")

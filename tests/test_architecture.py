@@ -19,10 +19,11 @@ STAGES = {
     "cli": 4, "serve": 4, "__init__": 4, "__main__": 4,
 }
 # Imports between parts of one stage, each one way: the rules build the report model, the show card
-# is assembled from named queries, `python -m cptkg` runs the command line, HTTP errors are
-# InputErrors, and `cptkg serve` starts the service.
-SIDEWAYS = {("rules", "report"), ("show", "queries"), ("__main__", "cli"), ("bounded_http", "errors"),
-            ("cli", "serve")}
+# is assembled from named queries and names the rules that cannot judge a code from the rule
+# catalog, `python -m cptkg` runs the command line, HTTP errors are InputErrors, and `cptkg serve`
+# starts the service.
+SIDEWAYS = {("rules", "report"), ("show", "queries"), ("show", "rules"), ("__main__", "cli"),
+            ("bounded_http", "errors"), ("cli", "serve")}
 
 
 def _modules() -> dict[str, Path]:

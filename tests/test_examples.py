@@ -1,5 +1,6 @@
-"""examples/claims: each example's exact (rule, focus) results, in Turtle and in FHIR JSON, and
-the same results from both forms of a claim (UCO's PASS/XFAIL pairs)."""
+"""examples/claims: each example's exact (rule, focus, severity) results, in Turtle and in FHIR
+JSON, and the same results from both forms of a claim (UCO's PASS/XFAIL pairs); the examples are
+what tools/gen_examples.py writes; each shape says what the catalog needs of it."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ CASES = [(name, form) for name in sorted(EXPECTED) for form in ("ttl", "json")]
 @pytest.mark.parametrize(("name", "form"), CASES, ids=[f"{n}.{f}" for n, f in CASES])
 def test_example_results_exactly(by_file, name: str, form: str) -> None:
     (claim,) = by_file[f"{name}.{form}"]
-    got = sorted([r.rule, focus_key(r.focus)] for r in claim.results)
+    got = sorted([r.rule, focus_key(r.focus), r.severity] for r in claim.results)
     assert got == EXPECTED[name]["results"]
     violations = [r for r in claim.results if r.severity == "Violation"]
     assert claim.conforms == (not violations)
@@ -109,14 +110,94 @@ def test_every_claim_shape_has_iri_message_severity() -> None:
         assert rule.label, shape
 
 
-def test_severities_match_the_design() -> None:
-    warnings = {"SpecialtyTypical", "DocumentationComplete", "PumpRemovalCode", "UnitsPerSite",
-                "ProviderReferenceResolves", "PlaceOfServiceTypical", "AddOnPlaceMatchesPrimary",
-                "SeventhCharacterActiveTreatment", "DiagnosisEditionMissing", "AOCType3PrimaryListed"}
-    infos = {"NoFactsForCode"}
-    for rule_id, rule in shapes.catalog().items():
-        want = "Warning" if rule_id in warnings else "Info" if rule_id in infos else "Violation"
-        assert rule.severity == want, rule_id
+def test_severities_are_the_ones_the_example_cases_state() -> None:
+    """Each example case states the severity of its results (tools/gen_examples.py): a shape whose
+    severity changed fails here, and no list of severities is kept apart from the cases."""
+    stated: dict[str, set[str]] = {}
+    # The reference rules fire on FHIR as others send it: their cases are examples/inputs
+    # (tools/gen_inputs.py), which state severities the same way.
+    results = [r for entry in EXPECTED.values() for r in entry["results"]]
+    results += [r for key, entry in ALL_EXPECTED.items() if key.startswith("inputs/")
+                for claim in entry["claims"] for r in claim["results"]]
+    for rule, _where, severity in results:
+        stated.setdefault(rule, set()).add(severity)
+    # The NCCI rules (PTP, MUE, AOC) read tables a user imports: their cases, with their
+    # severities, are in tests/test_ncci.py.
+    assert set(shapes.catalog()) - set(stated) <= {"PTPEdit", "MUEExceeded", "AOCType1PrimaryListed",
+                                                    "AOCType3PrimaryListed"}
+    assert stated.pop("Unreadable") == {"Violation"}
+    for rule_id, severities in stated.items():
+        assert severities == {shapes.catalog()[rule_id].severity}, rule_id
+
+
+def test_the_examples_are_what_gen_examples_writes(tmp_path: Path) -> None:
+    """tools/gen_examples.py and tools/gen_inputs.py reproduce examples/ byte for byte (run from a
+    copy of the tree, so the checkout is never rewritten by a test)."""
+    import shutil
+    import subprocess
+    import sys
+
+    copy = tmp_path / "tree"
+    for part in ("tools", "examples"):
+        shutil.copytree(ROOT / part, copy / part)
+    (copy / "cptkg").symlink_to(ROOT / "cptkg")  # the generator imports cptkg from its tree
+    for f in (copy / "examples").rglob("*"):
+        if f.is_file() and not f.name.startswith("expected-results") and f.parent.name in ("claims", "inputs"):
+            f.unlink()
+    for tool in ("gen_inputs.py", "gen_examples.py"):
+        subprocess.run([sys.executable, str(copy / "tools" / tool)], check=True, cwd=copy)
+    written = {p.relative_to(copy / "examples"): p.read_bytes() for p in (copy / "examples").rglob("*") if p.is_file()}
+    checked_in = {p.relative_to(ROOT / "examples"): p.read_bytes() for p in (ROOT / "examples").rglob("*")
+                  if p.is_file()}
+    assert sorted(written) == sorted(checked_in)
+    stale = sorted(str(name) for name, data in checked_in.items() if written[name] != data)
+    assert stale == [], f"examples/ differs from what tools/gen_examples.py writes: {stale} (run it)"
+
+
+def test_a_shape_missing_what_the_catalog_needs_is_refused() -> None:
+    """A built-in rule's shape says how its results are reported (cptkgsh:fhirIssueType, and for
+    a rule on lines cptkgsh:fhirElement); without them the catalog refuses it by name."""
+    from rdflib import Graph, Literal
+
+    from cptkg.kg.namespaces import CPTKGSH
+
+    def without(rule: str, annotation) -> Graph:
+        graph = Graph()
+        graph += shapes.claim_shapes()
+        graph.remove((CPTKGSH[rule], annotation, None))
+        return graph
+
+    assert set(shapes.rules_of(shapes.claim_shapes())) == set(shapes.catalog())
+    with pytest.raises(shapes.InvalidShape, match="UnitsPerSite: no cptkgsh:fhirElement"):
+        shapes.rules_of(without("UnitsPerSite", shapes.FHIR_ELEMENT))
+    with pytest.raises(shapes.InvalidShape, match="DiagnosisCodeValid: no cptkgsh:fhirIssueType"):
+        shapes.rules_of(without("DiagnosisCodeValid", shapes.FHIR_ISSUE_TYPE))
+    wrong = without("UnitsPerSite", shapes.FHIR_ISSUE_TYPE)
+    wrong.add((CPTKGSH.UnitsPerSite, shapes.FHIR_ISSUE_TYPE, Literal("nonsense")))
+    with pytest.raises(shapes.InvalidShape, match="'nonsense' is not a FHIR issue type"):
+        shapes.rules_of(wrong)
+    # A rule on diagnoses points at the diagnosis, not at a line element: it needs none.
+    assert shapes.rules_of(without("DiagnosisCodeValid", shapes.FHIR_ELEMENT))["DiagnosisCodeValid"].element is None
+
+
+def test_no_facts_for_code_names_the_rules_whose_shapes_say_they_need_the_facts() -> None:
+    """NoFactsForCode's SPARQL names, for each kind of fact a code may lack, the rules that cannot
+    judge without it; the shapes of those rules say so (cptkgsh:unjudgedWithout), and `cptkg show`
+    reads them from there."""
+    from rdflib.namespace import SH
+
+    from cptkg.kg.namespaces import CPTKGSH
+
+    graph = shapes.claim_shapes()
+    select = str(graph.value(graph.value(CPTKGSH.NoFactsForCode, SH.sparql), SH.select))
+    named = re.search(r"BIND \(CONCAT\(((?:(?!BIND).)*?)\) AS \?rulesList\)", select, re.S)
+    assert named, "NoFactsForCode builds ?rulesList"
+    flags = {"placesOfService": "hasPlaces", "specialties": "hasSpecialties", "indications": "hasIndications"}
+    assert set(flags) == set(shapes.CODE_FACTS)
+    for fact, flag in flags.items():
+        listed = re.search(rf'IF\(\?{flag}, "", "([^"]*)"\)', named.group(1))
+        assert listed, flag
+        assert [r.strip() for r in listed.group(1).split(",") if r.strip()] == shapes.unjudged_without(fact), fact
 
 
 @pytest.mark.parametrize("name", ["article-example-1", "article-example-2", "article-example-3"])

@@ -5,10 +5,8 @@ refuse it; fhir.resources alone refuses what cptkg does not read."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +25,6 @@ FHIR_FILES = sorted((ROOT / "examples" / "claims").glob("*.json")) + sorted(
     p for p in (ROOT / "examples" / "inputs").iterdir() if p.suffix in (".json", ".ndjson"))
 
 
-@contextlib.contextmanager
-def reader(strict: bool) -> Iterator[None]:
-    before = fhir.strict()
-    fhir.use_strict(strict)
-    try:
-        yield
-    finally:
-        fhir.use_strict(before)
-
-
 def _shape(records: list[Any]) -> list[tuple[Any, ...]]:
     """What a reader made of an input: each claim's name, place, graph (as sorted N-Triples) and
     whether it could be read (the reasons' words differ between the readers; that one is refused
@@ -48,8 +36,7 @@ def _shape(records: list[Any]) -> list[tuple[Any, ...]]:
 def both(resource: dict[str, Any]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     out = []
     for strict in (False, True):
-        with reader(strict):
-            out.append(_shape(list(fhir.records_from_resource(copy.deepcopy(resource), "claims.json"))))
+        out.append(_shape(list(fhir.records_from_resource(copy.deepcopy(resource), "claims.json", fhir_strict=strict))))
     return out[0], out[1]
 
 
@@ -57,8 +44,7 @@ def both(resource: dict[str, Any]) -> tuple[list[tuple[Any, ...]], list[tuple[An
 def test_same_claim_graphs_on_examples_and_fixtures(path: Path) -> None:
     shapes = []
     for strict in (False, True):
-        with reader(strict):
-            shapes.append(_shape(list(read_paths([path]))))
+        shapes.append(_shape(list(read_paths([path], fhir_strict=strict))))
     assert shapes[0] == shapes[1]
     assert shapes[0], path
 
@@ -175,8 +161,7 @@ def test_a_claim_broken_where_cptkg_reads(case: tuple[dict[str, Any], tuple]) ->
         return  # both refuse
     errors = []
     for strict_reader in (False, True):
-        with reader(strict_reader):
-            [record] = fhir.records_from_resource(copy.deepcopy(claim), "c.json")
+        [record] = fhir.records_from_resource(copy.deepcopy(claim), "c.json", fhir_strict=strict_reader)
         errors.append(record.error or "")
     if direct[0][4]:
         assert "Extra inputs are not permitted" in errors[1], errors[1]
@@ -236,8 +221,7 @@ def _set_extension(claim: dict[str, Any], value: Any) -> None:
 def test_the_direct_reader_names_what_is_wrong(change: Any, reason: str) -> None:
     claim = json.loads((ROOT / "examples" / "claims" / "addon-requires-primary_PASS.json").read_text(encoding="utf-8"))
     change(claim)
-    with reader(False):
-        [record] = fhir.records_from_resource(claim, "c.json")
+    [record] = fhir.records_from_resource(claim, "c.json", fhir_strict=False)
     assert record.error == f"c.json: not a valid FHIR R4 Claim: {reason}"
 
 
@@ -253,8 +237,7 @@ def test_the_direct_reader_takes_what_is_valid_at_the_edges(change: Any) -> None
     change(claim)
     read = []
     for strict in (False, True):
-        with reader(strict):
-            [record] = fhir.records_from_resource(copy.deepcopy(claim), "c.json")
+        [record] = fhir.records_from_resource(copy.deepcopy(claim), "c.json", fhir_strict=strict)
         # (an unknown modifierExtension is refused by cptkg, not as invalid FHIR, by both readers)
         assert "not a valid FHIR" not in (record.error or "")
         read.append((record.error, sorted(record.triples)))
@@ -265,8 +248,7 @@ def test_a_prior_authorization_is_its_trimmed_text_and_a_blank_one_none() -> Non
     claim = json.loads((ROOT / "examples" / "claims" / "addon-requires-primary_PASS.json").read_text(encoding="utf-8"))
     claim["insurance"][0]["preAuthRef"] = ["  ", " PA-1\t"]
     for strict in (False, True):
-        with reader(strict):
-            [record] = fhir.records_from_resource(copy.deepcopy(claim), "c.json")
+        [record] = fhir.records_from_resource(copy.deepcopy(claim), "c.json", fhir_strict=strict)
         assert [str(o) for _s, p, o in record.triples if p == CPTKG.priorAuthorization] == ["PA-1"], strict
 
 
@@ -274,8 +256,7 @@ def test_a_claim_without_lines_is_unreadable_on_both_readers() -> None:
     claim = json.loads((ROOT / "examples" / "claims" / "addon-requires-primary_PASS.json").read_text(encoding="utf-8"))
     claim.pop("item")
     for strict in (False, True):
-        with reader(strict):
-            [record] = fhir.records_from_resource(copy.deepcopy(claim), "c.json")
+        [record] = fhir.records_from_resource(copy.deepcopy(claim), "c.json", fhir_strict=strict)
         assert record.error == "c.json: Claim addon-requires-primary-PASS: the claim has no items: nothing to validate"
 
 
@@ -284,8 +265,7 @@ def test_a_null_code_is_a_reason_on_the_strict_reader_too() -> None:
     failed as "could not be read ... please report it")."""
     claim = json.loads((ROOT / "examples" / "claims" / "addon-requires-primary_PASS.json").read_text(encoding="utf-8"))
     claim["item"][0]["productOrService"] = None
-    with reader(True):
-        [record] = fhir.records_from_resource(claim, "c.json")
+    [record] = fhir.records_from_resource(claim, "c.json", fhir_strict=True)
     assert record.error == ("c.json: Claim addon-requires-primary-PASS: line 1 has no productOrService: "
                             "give the procedure code")
 
@@ -296,8 +276,7 @@ def test_only_the_strict_reader_refuses_what_cptkg_does_not_read() -> None:
     claim["unknownElement"] = 1
     direct, strict = both(claim)
     assert direct[0][4] is True and strict[0][4] is False
-    with reader(True):
-        [record] = fhir.records_from_resource(claim, "c.json")
+    [record] = fhir.records_from_resource(claim, "c.json", fhir_strict=True)
     assert "patient" in (record.error or "") or "unknownElement" in (record.error or "")
 
 
@@ -323,16 +302,16 @@ def test_fhir_strict_from_the_flag_and_the_configuration(tmp_path: Path) -> None
 
 
 def test_a_dask_partition_reads_as_the_driver_does(tmp_path: Path) -> None:
-    """Workers take the reader from the partition (the driver's --fhir-strict), not their own."""
+    """Workers take the reader from the partition (the driver's --fhir-strict): no process-wide
+    setting decides it."""
     from cptkg.rules.distributed import Partition, validate_partition
 
     data = _without_patient(tmp_path).read_bytes()
     verdicts = []
-    with reader(False):  # this process plays the worker, whose setting the partition changes
-        for strict in (False, True):
-            part = Partition(0, "no-patient.json", data, False, form="fhir", fhir_strict=strict)
-            [report] = validate_partition(part)
-            verdicts.append([r["rule"] for r in report["results"]])
+    for strict in (False, True):
+        part = Partition(0, "no-patient.json", data, False, form="fhir", fhir_strict=strict)
+        [report] = validate_partition(part)
+        verdicts.append([r["rule"] for r in report["results"]])
     assert verdicts == [[], ["Unreadable"]]
 
 
@@ -364,8 +343,7 @@ def test_an_unknown_modifier_extension_is_named_with_where_it_sits(strict: bool)
     claim = _example()
     claim["item"][1]["detail"] = [{"sequence": 1, "productOrService": claim["item"][1]["productOrService"],
                                    "modifierExtension": [{"url": "http://example.org/void", "valueBoolean": True}]}]
-    with reader(strict):
-        [record] = fhir.records_from_resource(claim, "c.json", "line 4")
+    [record] = fhir.records_from_resource(claim, "c.json", "line 4", fhir_strict=strict)
     assert record.error == ("c.json line 4: Claim addon-requires-primary-PASS: Claim.item[1].detail[0] has the "
                             "modifierExtension http://example.org/void, which cptkg does not understand "
                             "(FHIR forbids ignoring one)")
@@ -439,8 +417,7 @@ def test_an_other_coded_line_keeps_its_sequence_and_only_documentation_categorie
     claim["supportingInfo"] = [{"sequence": 7, "category": {"coding": [
         {"system": "http://terminology.hl7.org/CodeSystem/claiminformationcategory", "code": "attachment"}]}}]
     for strict in (False, True):
-        with reader(strict):
-            [record] = fhir.records_from_resource(claim, "c.json")
+        [record] = fhir.records_from_resource(claim, "c.json", fhir_strict=strict)
         other = URIRef(f"{record.iri}/line/9")  # lines are named by their sequence
         assert (other, CPTKG.sequence, Literal(9)) in record.triples, strict
         first = URIRef(f"{record.iri}/item/{claim['item'][0]['sequence']}")

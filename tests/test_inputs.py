@@ -42,7 +42,7 @@ def where_of(result) -> str:
 
 def summary(claim: ClaimReport) -> dict:
     return {"claim": claim.claim, "verdict": claim.verdict, "where": claim.where or None,
-            "results": sorted([r.rule, where_of(r)] for r in claim.results)}
+            "results": sorted([r.rule, where_of(r), r.severity] for r in claim.results)}
 
 
 @pytest.fixture(scope=shared_scope)
@@ -613,7 +613,7 @@ def _one_claim_837p(claim_segments: list[str]) -> str:
 
 
 def test_an_837p_claim_becomes_exactly_this_claim_graph() -> None:
-    """Every element the reader maps (README, Input forms), pinned triple by triple: CLM05 place,
+    """Every element the reader maps (cptkg.claims.x12, fhir.Converter), pinned triple by triple: CLM05 place,
     HI ABK/ABF, REF*G1, the claim's rendering provider (2310B) and a line's own (2420A) with their
     PRV taxonomies, SV101 modifiers, SV104 units, SV105 place over CLM05, SV107 pointers, DTP*472
     D8 and RD8 (first day), a line coded in another system (SV101-1 ER) kept as an other line."""
@@ -788,7 +788,7 @@ def test_a_reader_that_breaks_leaves_one_unreadable_record_and_its_traceback_in_
     # claim is not dropped, and `--debug` shows where the reader broke.
     from cptkg.claims import files
 
-    def broken_reader(data: bytes, source: str, form: str | None) -> None:
+    def broken_reader(data: bytes, source: str, form: str | None, *, fhir_strict: bool = False) -> None:
         raise ValueError("a reader's\n   own defect")
 
     monkeypatch.setattr(files, "read_bytes", broken_reader)
@@ -825,3 +825,23 @@ def test_a_folder_reads_its_own_links_and_names_what_is_not_a_file(tmp_path: Pat
     with pytest.raises(InputError) as caught:
         expand_paths([folder])
     assert str(caught.value) == f"cannot read {folder / 'gone.json'}: No such file or directory"
+
+
+def test_the_claim_graph_builder_writes_only_the_claim_vocabulary() -> None:
+    """Every reader writes through ClaimGraph: child nodes are named and typed as the vocabulary
+    says, and a statement outside record.VOCABULARY is refused as it is written."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import RDF
+
+    from cptkg.claims.record import ClaimGraph
+    from cptkg.kg.namespaces import CPTKG
+
+    graph = ClaimGraph(URIRef("urn:cptkg:claim:c"))
+    line = graph.child(CPTKG.item, 2)
+    assert line == URIRef("urn:cptkg:claim:c/item/2")
+    graph.add(line, CPTKG.quantity, Literal(1))
+    assert (line, RDF.type, CPTKG.ClaimItem) in graph.triples
+    with pytest.raises(ValueError, match="not in the claim vocabulary"):
+        graph.add(line, CPTKG.diagnosisCode, Literal("T85.735A"))  # a diagnosis's, not a line's
+    with pytest.raises(ValueError, match="not in the claim vocabulary"):
+        graph.add_all(graph.iri, CPTKG.judgedByEdition, [Literal("x")])  # cptkg's own statement

@@ -60,7 +60,7 @@ def test_an_unreadable_claim_is_an_invalid_issue_without_a_path(tmp_path: Path) 
 
 
 def test_detail_lines_and_claim_level_results() -> None:
-    detail = Result("UnitsPerSite", "Warning", "x", None, None, "m", line="2.1.3")
+    detail = _result("UnitsPerSite", line="2.1.3", severity="Warning")
     assert expression(detail) == ("Claim.item.where(sequence = 2).detail.where(sequence = 1)"
                                   ".subDetail.where(sequence = 3).quantity")
     claim_level = Result("PayerPriorAuthorizationRequired", "Violation", "x", None, None, "m")
@@ -95,7 +95,13 @@ def test_every_rule_is_a_code_of_the_published_rule_code_system(kg) -> None:
 
 def _result(rule: str, *, line: str | None = None, diagnosis: str | None = None, path: str | None = None,
             severity: str = "Violation") -> Result:
-    return Result(rule, severity, "urn:focus", path, None, f"fix {rule}", line=line, diagnosis=diagnosis)
+    """A result as the Validator makes it: a built-in rule's with the issue type and line element
+    its shape states (a pack's rule, unknown here, with neither)."""
+    from cptkg.rules.catalog import catalog
+
+    rule_of = catalog().get(rule)
+    return Result(rule, severity, "urn:focus", path, None, f"fix {rule}", line=line, diagnosis=diagnosis,
+                  issue_type=rule_of.issue_type if rule_of else None, element=rule_of.element if rule_of else None)
 
 
 @pytest.mark.parametrize(("result", "resource", "path"), [

@@ -33,6 +33,8 @@ def test_wheel_installs_and_runs_outside_the_tree(root: Path, tmp_path: Path) ->
     assert "cptkg/data/queries/related-codes.rq" in names
     assert any(n.startswith("cptkg/data/shapes/") for n in names)
     assert {"cptkg/data/icd10cm/editions.json", "cptkg/data/icd10cm/2026-04.tsv.gz"} <= set(names)
+    assert {"cptkg/py.typed", "cptkg/data/examples/expected-results.json",
+            "cptkg/data/examples/claims/addon-modifier-51_XFAIL.json"} <= set(names)
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
@@ -58,3 +60,10 @@ def test_wheel_installs_and_runs_outside_the_tree(root: Path, tmp_path: Path) ->
                           capture_output=True, text=True, cwd=elsewhere, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["notation"] == "20701"
+    # `rules show` names its examples from the wheel, in the folder they were installed to.
+    shown = subprocess.run([str(venv / "bin" / "cptkg"), "rules", "show", "AddOnModifier51", "--format", "json"],
+                           capture_output=True, text=True, cwd=elsewhere, env=env, timeout=600)
+    assert shown.returncode == 0, shown.stderr
+    examples = json.loads(shown.stdout)["examples"]
+    assert examples["xfail"] == ["addon-modifier-51_XFAIL"]
+    assert (Path(examples["folder"][0]) / "addon-modifier-51_XFAIL.json").is_file()

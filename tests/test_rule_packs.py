@@ -484,3 +484,15 @@ def test_a_pack_query_oxigraph_cannot_run_is_refused_before_any_claim_is_read() 
     said = str(caught.value)
     assert said.startswith("rule pack t.ttl: https://example.org/packs/t#Broken: its SPARQL does not run (error at ")
     assert said.endswith("): the compiled engines do not run it (`--engine pyshacl` runs it on pySHACL)")
+
+
+def test_a_refused_pack_is_named_among_several() -> None:
+    """The pack a shape comes from is found by asking each pack, not by reading the refusal."""
+    from cptkg.errors import InputError
+    from cptkg.rules.validator import Validator
+
+    bad = FIXTURES / "uncompilable.ttl"
+    with pytest.raises(InputError) as caught:
+        Validator(rules=packs.spec([PACK, bad]))
+    said = str(caught.value)
+    assert said.startswith(f"rule pack {bad}: ") and "QuantityOneOrTwo" in said, said

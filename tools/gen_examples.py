@@ -1,6 +1,6 @@
 """Regenerate examples/claims/ from the case descriptions below: each case as a conforming (PASS)
 and a non-conforming (XFAIL) claim, each in Turtle and in FHIR R4 JSON, and examples/expected-results.json with the
-exact (rule, line) results of each. One description keeps the two forms in step.
+exact (rule, line, severity) results of each. One description keeps the two forms in step.
 
     python tools/gen_examples.py
 """
@@ -60,53 +60,55 @@ def with_item(index: int, **changes: Any) -> list[dict[str, Any]]:
 PRIMARY_20700 = {"sequence": 2, "code": "20700", "date": "2025-03-04", "pos": "21", "quantity": 1,
                  "diagnosisSequence": [1], "careTeamSequence": [1], "bodySite": ["left thigh"]}
 
-# case name -> (note, PASS claim, XFAIL claim, expected XFAIL results[, expected PASS results]): a
-# PASS claim conforms with no Violation or Warning; it may carry Info results (NoFactsForCode).
+# case name -> (note, PASS claim, XFAIL claim, expected XFAIL results[, expected PASS results]), each
+# result (rule, where, severity): the severity stated here, beside the case, is the one the rule's
+# shape must give (tests/test_examples.py). A PASS claim conforms with no Violation or Warning; it
+# may carry Info results (NoFactsForCode).
 CASES: dict[str, tuple[Any, ...]] = {
     "addon-requires-primary": (
         "+20701 needs a primary procedure on the same claim, date and rendering provider",
         case(),
         case(items=[dict(BASE["items"][1], sequence=1)]),
-        [("AddOnRequiresPrimary", "line 1")],
+        [("AddOnRequiresPrimary", "line 1", "Violation")],
     ),
     "addon-requires-primary-other-date": (
         "the primary procedure must be on the same date of service",
         case(),
         case(items=with_item(0, date="2025-03-03")),
-        [("AddOnRequiresPrimary", "line 2")],
+        [("AddOnRequiresPrimary", "line 2", "Violation")],
     ),
     "addon-primary-listed": (
         "+20700 lists its acceptable primaries; one of them must be on the claim",
         case(items=[BASE["items"][0], PRIMARY_20700], docs={}),
         case(items=[dict(BASE["items"][0], code="62350"), PRIMARY_20700], docs={}),
-        [("AddOnPrimaryListed", "line 2"), ("NoFactsForCode", "line 2")],
-        [("NoFactsForCode", "line 2")],
+        [("AddOnPrimaryListed", "line 2", "Violation"), ("NoFactsForCode", "line 2", "Info")],
+        [("NoFactsForCode", "line 2", "Info")],
     ),
     "place-of-service": (
         "20701 is typically performed at Inpatient Hospital (21) or Ambulatory Surgical Center (24); "
         "another place is a warning",
         case(items=[dict(BASE["items"][0], pos="24"), dict(BASE["items"][1], pos="24")]),
         case(items=[dict(BASE["items"][0], pos="11"), dict(BASE["items"][1], pos="11")]),
-        [("PlaceOfServiceTypical", "line 2")],
+        [("PlaceOfServiceTypical", "line 2", "Warning")],
     ),
     "place-of-service-22": (
         "on-campus outpatient hospital (22), where much of this surgery is billed, is not a listed "
         "typical place: a warning, not a violation",
         case(),
         case(items=[dict(BASE["items"][0], pos="22"), dict(BASE["items"][1], pos="22")]),
-        [("PlaceOfServiceTypical", "line 2")],
+        [("PlaceOfServiceTypical", "line 2", "Warning")],
     ),
     "addon-place-matches-primary": (
         "an add-on line's place of service is its primary's (a warning)",
         case(),
         case(items=with_item(1, pos="24")),
-        [("AddOnPlaceMatchesPrimary", "line 2")],
+        [("AddOnPlaceMatchesPrimary", "line 2", "Warning")],
     ),
     "code-effective-on-date": (
         "20700-20705 took effect on 2020-01-01: a 2019 date of service cannot report them",
         case(),
         case(items=[dict(BASE["items"][0], date="2019-06-04"), dict(BASE["items"][1], date="2019-06-04")]),
-        [("CodeEffectiveOnDate", "line 2"), ("DiagnosisEditionMissing", "dx 1")],
+        [("CodeEffectiveOnDate", "line 2", "Violation"), ("DiagnosisEditionMissing", "dx 1", "Warning")],
     ),
     "diagnosis-edition": (
         "the date of service decides the ICD-10-CM edition: G35 is billable on 2025-03-04 (FY2025) and a "
@@ -117,25 +119,25 @@ CASES: dict[str, tuple[Any, ...]] = {
         case(diagnosis=[{"sequence": 1, "code": "T84.7XXA"}, {"sequence": 2, "code": "G35"}],
              items=[dict(BASE["items"][0], diagnosisSequence=[1, 2], date="2025-11-01"),
                     dict(BASE["items"][1], diagnosisSequence=[1, 2], date="2025-11-01")]),
-        [("DiagnosisCodeValid", "dx 2")],
+        [("DiagnosisCodeValid", "dx 2", "Violation")],
     ),
     "addon-requires-primary-procedure": (
         "a primary is a procedure (CPT Surgery section or a listed primary): an inpatient visit (99223) is not",
         case(),
         case(items=with_item(0, code="99223")),
-        [("AddOnRequiresPrimary", "line 2")],
+        [("AddOnRequiresPrimary", "line 2", "Violation")],
     ),
     "addon-modifier-51": (
         "modifier 51 is not appended to an add-on code",
         case(items=with_item(1, modifiers=["LT"])),
         case(items=with_item(1, modifiers=["51"])),
-        [("AddOnModifier51", "line 2")],
+        [("AddOnModifier51", "line 2", "Violation")],
     ),
     "units-per-site-modifiers": (
         "site modifiers count as anatomic sites: two units with RT and LT (a warning when they do not differ)",
         case(items=with_item(1, quantity=2, bodySite=[], modifiers=["RT", "LT"])),
         case(items=with_item(1, quantity=2, bodySite=[], modifiers=["RT"])),
-        [("UnitsPerSite", "line 2")],
+        [("UnitsPerSite", "line 2", "Warning")],
     ),
     "units-per-site-lines": (
         "units of one code are counted over all its lines of a claim and date (a warning)",
@@ -143,27 +145,27 @@ CASES: dict[str, tuple[Any, ...]] = {
                     dict(BASE["items"][1], sequence=3, bodySite=["right thigh"])]),
         case(items=[BASE["items"][0], dict(BASE["items"][1], bodySite=["left thigh"]),
                     dict(BASE["items"][1], sequence=3, bodySite=["left thigh"])]),
-        [("UnitsPerSite", "line 2"), ("UnitsPerSite", "line 3")],
+        [("UnitsPerSite", "line 2", "Warning"), ("UnitsPerSite", "line 3", "Warning")],
     ),
     "seventh-character": (
         "removal is active treatment: a complication diagnosis has 7th character A, not D or S (a warning)",
         case(diagnosis=[{"sequence": 1, "code": "T85.79XA"}]),
         case(diagnosis=[{"sequence": 1, "code": "T85.79XS"}]),
-        [("SeventhCharacterActiveTreatment", "line 2")],
+        [("SeventhCharacterActiveTreatment", "line 2", "Warning")],
     ),
     "osteomyelitis-beads": (
         "bead removal for chronic osteomyelitis, the guidance's own use of the family: M86.- evidences the "
         "osteomyelitis indication; the diagnosis is still carried to its last character",
         case(diagnosis=[{"sequence": 1, "code": "M86.652"}]),
         case(diagnosis=[{"sequence": 1, "code": "M86.65"}]),
-        [("DiagnosisCodeValid", "dx 1")],
+        [("DiagnosisCodeValid", "dx 1", "Violation")],
     ),
     "no-facts-for-code": (
         "+20705 has no places or specialties in the graph: an Info result says what was not judged",
         case(),
         case(diagnosis=[{"sequence": 1, "code": "Z00.00"}],
              items=[dict(BASE["items"][0], pos="11"), dict(BASE["items"][1], code="20705", pos="11")]),
-        [("NoFactsForCode", "line 2")],
+        [("NoFactsForCode", "line 2", "Info")],
     ),
     "specialty": (
         "the rendering provider's taxonomy is a listed specialty or below one (a warning)",
@@ -171,32 +173,32 @@ CASES: dict[str, tuple[Any, ...]] = {
                         "qualification": "207XS0117X"}]),
         case(careTeam=[{"sequence": 1, "provider": "Practitioner/dr-plastic",
                         "qualification": "208200000X"}]),
-        [("SpecialtyTypical", "line 2")],
+        [("SpecialtyTypical", "line 2", "Warning")],
     ),
     "diagnosis-supports-necessity": (
         "20701's line must point to a diagnosis that evidences a reason for removal",
         case(diagnosis=[{"sequence": 1, "code": "T85.79XA"}]),
         case(diagnosis=[{"sequence": 1, "code": "G80.0"}]),
-        [("DiagnosisSupportsNecessity", "line 2")],
+        [("DiagnosisSupportsNecessity", "line 2", "Violation")],
     ),
     "diagnosis-code-valid": (
         "every diagnosis is a billable ICD-10-CM code (T-codes need their 7th character)",
         case(diagnosis=[{"sequence": 1, "code": "T84.7XXA"}, {"sequence": 2, "code": "M62.838"}]),
         case(diagnosis=[{"sequence": 1, "code": "T84.7XXA"}, {"sequence": 2, "code": "T847"}]),
-        [("DiagnosisCodeValid", "dx 2")],
+        [("DiagnosisCodeValid", "dx 2", "Violation")],
     ),
     "diagnosis-pointer": (
         "every diagnosis pointer of a line names a diagnosis of the claim",
         case(),
         case(items=with_item(1, diagnosisSequence=[1, 3])),
-        [("DiagnosisPointerResolves", "line 2")],
+        [("DiagnosisPointerResolves", "line 2", "Violation")],
     ),
     "procedure-code-format": (
         "procedure codes are well-formed CPT or HCPCS codes",
         case(),
         case(items=[*BASE["items"], {"sequence": 3, "code": "2730", "date": "2025-03-04", "pos": "21",
                                      "quantity": 1, "diagnosisSequence": [1], "careTeamSequence": [1]}]),
-        [("ProcedureCodeFormat", "line 3")],
+        [("ProcedureCodeFormat", "line 3", "Violation")],
     ),
     "excluded-pair": (
         "guidance: do not report 20700 in conjunction with 11981",
@@ -204,40 +206,42 @@ CASES: dict[str, tuple[Any, ...]] = {
         case(items=[BASE["items"][0], PRIMARY_20700,
                     {"sequence": 3, "code": "11981", "date": "2025-03-04", "pos": "21",
                      "quantity": 1, "diagnosisSequence": [1], "careTeamSequence": [1]}], docs={}),
-        [("ExcludedCodePair", "line 2"), ("ExcludedCodePair", "line 3"), ("NoFactsForCode", "line 2")],
-        [("NoFactsForCode", "line 2")],
+        [("ExcludedCodePair", "line 2", "Violation"),
+         ("ExcludedCodePair", "line 3", "Violation"),
+         ("NoFactsForCode", "line 2", "Info")],
+        [("NoFactsForCode", "line 2", "Info")],
     ),
     "documentation": (
         "20701 documentation includes the article's four elements (a warning per missing one)",
         case(),
         case(docs={k: v for k, v in DOCS.items() if k in ("primary-procedure", "removal-reason")}),
-        [("DocumentationComplete", "line 2"), ("DocumentationComplete", "line 2")],
+        [("DocumentationComplete", "line 2", "Warning"), ("DocumentationComplete", "line 2", "Warning")],
     ),
     "pump-removal": (
         "20701 in an intrathecal pump context: guidance codes pump removal as 62365 (a warning)",
         case(),
         case(items=with_item(0, code="62362")),
-        [("PumpRemovalCode", "line 2")],
+        [("PumpRemovalCode", "line 2", "Warning")],
     ),
     "units-per-site": (
         "the family codes are reported once per anatomic site (a warning)",
         case(items=with_item(1, quantity=2, bodySite=["left thigh", "right thigh"])),
         case(items=with_item(1, quantity=2)),
-        [("UnitsPerSite", "line 2")],
+        [("UnitsPerSite", "line 2", "Warning")],
     ),
     "structure": (
         "every line has one date, one place of service and a positive whole quantity",
         case(),
         case(items=[dict(BASE["items"][0], pos=None, date=None), dict(BASE["items"][1], quantity=0)]),
-        [("AddOnRequiresPrimary", "line 2"), ("ItemHasOneDate", "line 1"),
-         ("ItemHasOnePlaceOfService", "line 1"), ("ItemQuantityPositive", "line 2")],
+        [("AddOnRequiresPrimary", "line 2", "Violation"), ("ItemHasOneDate", "line 1", "Violation"),
+         ("ItemHasOnePlaceOfService", "line 1", "Violation"), ("ItemQuantityPositive", "line 2", "Violation")],
     ),
     "structure-codes": (
         "every line reports one procedure code and every diagnosis has one ICD-10-CM code",
         case(),
         case(items=with_item(0, code=["27301", "27303"]),
              diagnosis=[{"sequence": 1, "code": "T84.7XXA"}, {"sequence": 2, "code": ["M62.838", "R25.2"]}]),
-        [("DiagnosisHasOneCode", "dx 2"), ("ItemHasOneCode", "line 1")],
+        [("DiagnosisHasOneCode", "dx 2", "Violation"), ("ItemHasOneCode", "line 1", "Violation")],
     ),
     # One XFAIL per clause: each case below is caught by one condition of a rule only, and its
     # PASS twin differs in that one respect (mutation testing found these clauses unpinned).
@@ -249,19 +253,21 @@ CASES: dict[str, tuple[Any, ...]] = {
         case(careTeam=[*BASE["careTeam"], {"sequence": 2, "provider": "Practitioner/dr-other",
                                            "qualification": "207X00000X"}],
              items=with_item(0, careTeamSequence=[2])),
-        [("AddOnRequiresPrimary", "line 2")],
+        [("AddOnRequiresPrimary", "line 2", "Violation")],
     ),
     "addon-requires-primary-not-addon": (
         "another add-on line is not a primary procedure",
         case(),
         case(items=with_item(0, code="20702", bodySite=["left tibia"])),
-        [("AddOnRequiresPrimary", "line 1"), ("AddOnRequiresPrimary", "line 2"), ("NoFactsForCode", "line 1")],
+        [("AddOnRequiresPrimary", "line 1", "Violation"),
+         ("AddOnRequiresPrimary", "line 2", "Violation"),
+         ("NoFactsForCode", "line 1", "Info")],
     ),
     "addon-requires-primary-self": (
         "a line is not its own primary, even when it also reports a primary code",
         case(),
         case(items=[dict(BASE["items"][1], sequence=1, code=["20701", "27301"])]),
-        [("AddOnRequiresPrimary", "line 1"), ("ItemHasOneCode", "line 1")],
+        [("AddOnRequiresPrimary", "line 1", "Violation"), ("ItemHasOneCode", "line 1", "Violation")],
     ),
     "excluded-pair-other-date": (
         "20700 and 11981 are excluded together on one date only",
@@ -271,8 +277,10 @@ CASES: dict[str, tuple[Any, ...]] = {
         case(items=[BASE["items"][0], PRIMARY_20700,
                     {"sequence": 3, "code": "11981", "date": "2025-03-04", "pos": "21",
                      "quantity": 1, "diagnosisSequence": [1], "careTeamSequence": [1]}], docs={}),
-        [("ExcludedCodePair", "line 2"), ("ExcludedCodePair", "line 3"), ("NoFactsForCode", "line 2")],
-        [("NoFactsForCode", "line 2")],
+        [("ExcludedCodePair", "line 2", "Violation"),
+         ("ExcludedCodePair", "line 3", "Violation"),
+         ("NoFactsForCode", "line 2", "Info")],
+        [("NoFactsForCode", "line 2", "Info")],
     ),
     "diagnosis-supports-necessity-pointed": (
         "only the diagnoses the 20701 line points to support it, not every diagnosis of the claim",
@@ -280,38 +288,38 @@ CASES: dict[str, tuple[Any, ...]] = {
              items=[dict(BASE["items"][0], diagnosisSequence=[1]), dict(BASE["items"][1], diagnosisSequence=[2])]),
         case(diagnosis=[{"sequence": 1, "code": "G80.0"}, {"sequence": 2, "code": "T84.7XXA"}],
              items=[dict(BASE["items"][0], diagnosisSequence=[2]), dict(BASE["items"][1], diagnosisSequence=[1])]),
-        [("DiagnosisSupportsNecessity", "line 2")],
+        [("DiagnosisSupportsNecessity", "line 2", "Violation")],
     ),
     "pump-removal-diagnosis": (
         "an intrathecal catheter complication alone (no pump code) is a pump context (a warning)",
         case(diagnosis=[{"sequence": 1, "code": "T84.7XXA"}]),
         case(diagnosis=[{"sequence": 1, "code": "T85.735A"}]),
-        [("PumpRemovalCode", "line 2")],
+        [("PumpRemovalCode", "line 2", "Warning")],
     ),
     "pump-removal-pump-diagnosis": (
         "an infected intrathecal pump (T85.738A: NCHS inclusion term) is a pump context (a warning)",
         case(diagnosis=[{"sequence": 1, "code": "T84.7XXA"}]),
         case(diagnosis=[{"sequence": 1, "code": "T85.738A"}]),
-        [("PumpRemovalCode", "line 2")],
+        [("PumpRemovalCode", "line 2", "Warning")],
     ),
     "pump-replacement": (
         "a pump replacement (62362) includes removing the old pump: the warning says neither 20701 nor 62365",
         case(diagnosis=[{"sequence": 1, "code": "T84.7XXA"}]),
         case(diagnosis=[{"sequence": 1, "code": "T85.738A"}], items=with_item(0, code="62362")),
-        [("PumpRemovalCode", "line 2")],
+        [("PumpRemovalCode", "line 2", "Warning")],
     ),
     "documentation-information-sequence": (
         "where a line lists informationSequence, only that supporting information documents it",
         case(items=with_item(1, informationSequence=[1, 2, 3, 4])),
         case(items=with_item(1, informationSequence=[1, 2])),
-        [("DocumentationComplete", "line 2"), ("DocumentationComplete", "line 2")],
+        [("DocumentationComplete", "line 2", "Warning"), ("DocumentationComplete", "line 2", "Warning")],
     ),
     "place-of-service-format": (
         "a place of service is a two-digit CMS code",
         case(),
         case(items=with_item(1, pos="211")),
-        [("AddOnPlaceMatchesPrimary", "line 2"), ("ItemHasOnePlaceOfService", "line 2"),
-         ("PlaceOfServiceTypical", "line 2")],
+        [("AddOnPlaceMatchesPrimary", "line 2", "Warning"), ("ItemHasOnePlaceOfService", "line 2", "Violation"),
+         ("PlaceOfServiceTypical", "line 2", "Warning")],
     ),
     "procedure-code-hcpcs": (
         "an HCPCS Level II code is a letter A to V and four digits",
@@ -321,7 +329,7 @@ CASES: dict[str, tuple[Any, ...]] = {
         case(items=[*BASE["items"], {"sequence": 3, "code": "W3490", "hcpcs": True, "date": "2025-03-04",
                                      "pos": "21", "quantity": 1, "diagnosisSequence": [1],
                                      "careTeamSequence": [1]}]),
-        [("ProcedureCodeFormat", "line 3")],
+        [("ProcedureCodeFormat", "line 3", "Violation")],
     ),
 }
 
@@ -338,7 +346,7 @@ ARTICLE = {
              items=[dict(BASE["items"][0], code="62350", diagnosisSequence=[1, 2]),
                     dict(BASE["items"][1], diagnosisSequence=[1, 2], bodySite=["abdomen"])],
              docs=PUMP_DOCS),
-        [("PumpRemovalCode", "line 2")],
+        [("PumpRemovalCode", "line 2", "Warning")],
     ),
     "article-example-2": (
         "A baclofen pump separated from its catheter: 20701 with the primary procedure code. "
@@ -348,7 +356,7 @@ ARTICLE = {
              items=[dict(BASE["items"][0], code="62350", pos="24"),
                     dict(BASE["items"][1], pos="24", bodySite=["abdomen"])],
              docs=dict(PUMP_DOCS, **{"removal-reason": "Separation of pump and catheter"})),
-        [("PumpRemovalCode", "line 2")],
+        [("PumpRemovalCode", "line 2", "Warning")],
     ),
     "article-example-3": (
         "A dislocated baclofen pump replaced: 20701 for removal along with the code for pump "
@@ -358,7 +366,7 @@ ARTICLE = {
              items=[dict(BASE["items"][0], code="62362"), dict(BASE["items"][1], bodySite=["abdomen"])],
              docs=dict(PUMP_DOCS, **{"removal-reason": "Dislocated pump",
                                     "primary-procedure": "Replacement of programmable pump"})),
-        [("PumpRemovalCode", "line 2")],
+        [("PumpRemovalCode", "line 2", "Warning")],
     ),
 }
 
@@ -512,7 +520,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     expected: dict[str, Any] = {}
 
-    def write(name: str, claim: dict[str, Any], note: str, results: list[tuple[str, str]]) -> None:
+    def write(name: str, claim: dict[str, Any], note: str, results: list[tuple[str, str, str]]) -> None:
         (OUT / f"{name}.json").write_text(json.dumps(fhir(name, claim), indent=2) + "\n")
         (OUT / f"{name}.ttl").write_text(turtle(name, claim, note))
         expected[name] = {"note": note, "results": sorted([list(r) for r in results])}

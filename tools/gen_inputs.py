@@ -19,6 +19,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "examples" / "inputs"
 EXPECTED = ROOT / "examples" / "expected-results.json"
+# Each expected result is (rule, where, severity): the severity stated beside the case, as in
+# tools/gen_examples.py; an unreadable claim's one result:
+UNREADABLE = ["Unreadable", "claim", "Violation"]
 
 CPT = "http://www.ama-assn.org/go/cpt"
 ICD = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -238,7 +241,7 @@ def professional_837p() -> tuple[str, list[dict[str, Any]]]:
     claims: list[list[str]] = []
     expected: list[dict[str, Any]] = []
     # 837P carries no documentation elements: one warning for each of the four 20701 needs.
-    warn = [["DocumentationComplete", "line 2"]] * 4
+    warn = [["DocumentationComplete", "line 2", "Warning"]] * 4
     for n in range(1, 21):
         clm = f"PCN{n:04d}"
         if n <= 6:  # 27301 and 20701 with LT, one rendering provider at claim level
@@ -247,7 +250,7 @@ def professional_837p() -> tuple[str, list[dict[str, Any]]]:
         elif n <= 9:  # the 20701 line's rendering provider (2420A) is not the primary's
             lines = [_sv1("27301"),
                      [*_sv1("20701:LT"), "NM1*82*1*OTHER*BOB****XX*1245319599", "PRV*PE*PXC*207X00000X"]]
-            result = ("does-not-conform", [["AddOnRequiresPrimary", "line 2"], *warn])
+            result = ("does-not-conform", [["AddOnRequiresPrimary", "line 2", "Violation"], *warn])
         elif n <= 12:  # line-level provider, the same surgeon as the claim's: conforming
             lines = [_sv1("27301"),
                      [*_sv1("20701:59:LT"), "NM1*82*1*SURGEON*ANNA****XX*1234567893", "PRV*PE*PXC*207X00000X"]]
@@ -258,10 +261,12 @@ def professional_837p() -> tuple[str, list[dict[str, Any]]]:
         elif n <= 17:  # 20701 alone: no primary procedure
             lines = [_sv1("20701")]
             result = ("does-not-conform",
-                      [["AddOnRequiresPrimary", "line 1"], *[["DocumentationComplete", "line 1"]] * 4])
+                      [["AddOnRequiresPrimary", "line 1", "Violation"],
+                       *[["DocumentationComplete", "line 1", "Warning"]] * 4])
         else:  # 20701 in the office (SV105 11 overrides CLM05-1 21): not typical, not its primary's place
             lines = [_sv1("27301"), _sv1("20701", pos="11")]
-            result = ("conforms", [["AddOnPlaceMatchesPrimary", "line 2"], ["PlaceOfServiceTypical", "line 2"], *warn])
+            result = ("conforms", [["AddOnPlaceMatchesPrimary", "line 2", "Warning"],
+                                   ["PlaceOfServiceTypical", "line 2", "Warning"], *warn])
         claims.append(_claim(clm, lines))
         expected.append({"claim": clm, "verdict": result[0], "results": sorted(result[1])})
     segments = _envelope("005010X222A1", claims)
@@ -283,16 +288,16 @@ def broken_837p() -> tuple[str, list[dict[str, Any]]]:
     se = next(i for i, s in enumerate(segments) if s.startswith("SE*"))
     segments[se] = "SE*999*0001"
     starts = [segments.index(c[0]) + 1 for c in claims]
-    warn = [["DocumentationComplete", "line 2"]] * 4
+    warn = [["DocumentationComplete", "line 2", "Warning"]] * 4
     st = next(i for i, s in enumerate(segments) if s.startswith("ST*"))
     expected = [
         {"claim": "GOOD0001", "verdict": "conforms", "where": f"segment {starts[0]}", "results": warn},
         {"claim": "BAD00002", "verdict": "unreadable", "where": f"segment {starts[1]}",
-         "results": [["Unreadable", "claim"]]},
+         "results": [UNREADABLE]},
         {"claim": "GOOD0003", "verdict": "conforms", "where": f"segment {starts[2]}", "results": warn},
         # pyx12 reports a wrong SE count on the ST segment that opens the transaction set.
         {"claim": "envelope", "verdict": "unreadable", "where": f"segment {st + 1}",
-         "results": [["Unreadable", "claim"]]},
+         "results": [UNREADABLE]},
     ]
     text = "\ufeff" + "~\r\n".join(("  " + s if s.startswith(("SV1", "DTP", "LX")) else s) for s in segments) + "~\r\n"
     return text, expected
@@ -318,7 +323,7 @@ def fhir_expected() -> dict[str, dict[str, Any]]:
         "inputs/detail-lines.json": {
             "note": "20701 in detail line 2.1 is judged, with its item's date (the day after its primary)",
             "claims": [{"claim": "detail-1", "verdict": "does-not-conform", "where": None,
-                        "results": [["AddOnRequiresPrimary", "line 2.1"]]}]},
+                        "results": [["AddOnRequiresPrimary", "line 2.1", "Violation"]]}]},
         "inputs/oid-coded.json": {
             "note": "OIDs, lower case, http and a trailing slash read as the canonical systems; a period "
                     "with only an end dates the line on the claim's own calendar day",
@@ -326,7 +331,7 @@ def fhir_expected() -> dict[str, dict[str, Any]]:
         "inputs/eob.json": {
             "note": "an ExplanationOfBenefit is read as a claim: 20701 without its primary",
             "claims": [{"claim": "eob-1", "verdict": "does-not-conform", "where": None,
-                        "results": [["AddOnRequiresPrimary", "line 1"]]}]},
+                        "results": [["AddOnRequiresPrimary", "line 1", "Violation"]]}]},
         "inputs/day1.ndjson": {
             "note": "one resource a line: a conforming claim; a vision claim (not applicable); a claim entered "
                     "in error (not applicable); an unknown modifierExtension (unreadable); a Condition not "
@@ -338,14 +343,15 @@ def fhir_expected() -> dict[str, dict[str, Any]]:
                 {"claim": "day1-1", "verdict": "conforms", "where": "line 1", "results": []},
                 {"claim": "day1-2", "verdict": "not-applicable", "where": "line 2", "results": []},
                 {"claim": "day1-3", "verdict": "not-applicable", "where": "line 3", "results": []},
-                {"claim": "day1-4", "verdict": "unreadable", "where": "line 4", "results": [["Unreadable", "claim"]]},
+                {"claim": "day1-4", "verdict": "unreadable", "where": "line 4", "results": [UNREADABLE]},
                 {"claim": "day1-5", "verdict": "does-not-conform", "where": "line 5",
-                 "results": [["DiagnosisHasOneCode", "diagnosis 1"], ["DiagnosisReferenceResolves", "diagnosis 1"],
-                             ["DiagnosisSupportsNecessity", "line 2"]]},
-                {"claim": "day1-6", "verdict": "unreadable", "where": "line 6", "results": [["Unreadable", "claim"]]},
+                 "results": [["DiagnosisHasOneCode", "diagnosis 1", "Violation"],
+                             ["DiagnosisReferenceResolves", "diagnosis 1", "Violation"],
+                             ["DiagnosisSupportsNecessity", "line 2", "Violation"]]},
+                {"claim": "day1-6", "verdict": "unreadable", "where": "line 6", "results": [UNREADABLE]},
                 {"claim": "day1-7", "verdict": "conforms", "where": "line 7, entry[0]", "results": []},
                 {"claim": "day1-8", "verdict": "conforms", "where": "line 8",
-                 "results": [["ProviderReferenceResolves", "claim"]]},
+                 "results": [["ProviderReferenceResolves", "claim", "Warning"]]},
             ]},
     }
 
@@ -377,7 +383,7 @@ def main() -> None:
         "claims": broken}
     expected["inputs/institutional-837i.x12"] = {
         "note": "837I is not read (exit 2 alone): one Unreadable record naming what the file is",
-        "claims": [{"claim": None, "verdict": "unreadable", "where": None, "results": [["Unreadable", "claim"]]}]}
+        "claims": [{"claim": None, "verdict": "unreadable", "where": None, "results": [UNREADABLE]}]}
     EXPECTED.write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 

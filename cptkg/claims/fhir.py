@@ -1,9 +1,10 @@
 """FHIR R4 JSON -> the cptkg claim graph: a Claim or ExplanationOfBenefit, a Bundle holding them and
-the resources they reference, or NDJSON with one of these a line (the mapping is in the README,
-Input forms).
+the resources they reference, or NDJSON with one of these a line. The mapping, element by element,
+is the Converter below (tests/test_inputs.py pins it triple by triple); docs/validating.md,
+"Verdicts, and what happens to each line and entry", says what becomes of each line and entry.
 
 Claims and EOBs are read directly from the parsed JSON (cptkg.claims.fhirjson: every element cptkg
-reads checked against its FHIR R4 type), or, with ``--fhir-strict`` (use_strict(True)), parsed with
+reads checked against its FHIR R4 type), or, with ``--fhir-strict`` (``fhir_strict=True``), parsed with
 fhir.resources' R4B models (R4B Claim and ExplanationOfBenefit match R4 4.0.1), which also refuse
 what cptkg does not read (a missing patient, an unknown element). Either way a claim that is not
 what FHIR says is Unreadable with the reason. The other entries of a Bundle are what claims may
@@ -24,12 +25,12 @@ from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib.namespace import XSD
 
 from cptkg.claims.codesystems import SYSTEM_HCPCS_ALL_LEVELS, SYSTEM_WHO_ICD10, canonical
 from cptkg.claims.fhirjson import Invalid, claim_view
 from cptkg.claims.rdf import claims_from_graph
-from cptkg.claims.record import ClaimRecord, Triple, claim_iri
+from cptkg.claims.record import ClaimGraph, ClaimRecord, Triple, claim_iri
 from cptkg.claims.safe_parse import load_json, parse_untrusted
 from cptkg.errors import InputError
 from cptkg.kg.icd10cm import normalise as normalise_icd
@@ -70,22 +71,6 @@ UNDERSTOOD_MODIFIER_EXTENSIONS = PAS_CANCELLED
 _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
-# Which reader turns a Claim's JSON into the model the converter reads: the direct one (default)
-# or fhir.resources (--fhir-strict). One setting a process: the command line sets it once, and a
-# Dask worker from the partition it runs.
-_strict = False
-
-
-def use_strict(strict: bool) -> None:
-    """Read claims with fhir.resources (every FHIR R4 conformance error reported) or directly."""
-    global _strict
-    _strict = bool(strict)
-
-
-def strict() -> bool:
-    return _strict
-
-
 class ClaimConversionError(Exception):
     """The resource is FHIR, but not a claim cptkg can read (one line, says what to fix)."""
 
@@ -108,25 +93,27 @@ def _unreadable(source: str, where: str, reason: str, claim_id: str | None = Non
                 iri: URIRef | None = None) -> ClaimRecord:
     shown = claim_id or (f"{source} {where}" if where else source)
     place = f"{source} {where}" if where else source
-    return ClaimRecord(shown, source, where, iri=iri, error=f"{place}: {reason}")
+    return ClaimRecord.unreadable(source, f"{place}: {reason}", where=where, claim_id=shown, iri=iri)
 
 
-def read_json_text(text: str, source: str, where: str = "") -> Iterator[ClaimRecord]:
-    """One JSON document: a FHIR resource (Claim, EOB, Bundle), or JSON-LD in the claim vocabulary."""
+def read_json_text(text: str, source: str, where: str = "", *, fhir_strict: bool = False) -> Iterator[ClaimRecord]:
+    """One JSON document: a FHIR resource (Claim, EOB, Bundle), or JSON-LD in the claim vocabulary.
+    ``fhir_strict``: read claims with fhir.resources (every FHIR R4 conformance error reported)
+    instead of the direct reader."""
     try:
         data = load_json(text, _at(source, where) if where else source)
     except InputError as err:
-        yield ClaimRecord(source, source, where, error=str(err))
+        yield ClaimRecord.unreadable(source, str(err), where=where)
         return
     if isinstance(data, dict) and "@context" in data:
         try:
             graph = parse_untrusted(text, "json-ld", source)
         except InputError as err:
-            yield ClaimRecord(source, source, where, error=str(err))
+            yield ClaimRecord.unreadable(source, str(err), where=where)
             return
         yield from claims_from_graph(graph, source)
         return
-    yield from records_from_resource(data, source, where, _may_hold_modifier_extension(text))
+    yield from records_from_resource(data, source, where, _may_hold_modifier_extension(text), fhir_strict=fhir_strict)
 
 
 def bounded_lines(handle: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
@@ -145,21 +132,22 @@ def bounded_lines(handle: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[byt
         yield line
 
 
-def read_ndjson(lines: Iterable[bytes], source: str, first_line: int = 1) -> Iterator[ClaimRecord]:
+def read_ndjson(lines: Iterable[bytes], source: str, first_line: int = 1, *,
+                fhir_strict: bool = False) -> Iterator[ClaimRecord]:
     """One resource per line of NDJSON; a line that cannot be read is one Unreadable record."""
     for number, line in enumerate(lines, first_line):
         if not line.strip():
             continue
         where = f"line {number}"
         try:
-            yield from _ndjson_line(line, source, where)
+            yield from _ndjson_line(line, source, where, fhir_strict)
         except Exception as err:  # one line's failure is that line's, never the run's
             log.debug("NDJSON %s %s failed", source, where, exc_info=True)
             yield _unreadable(source, where, f"cannot be read ({type(err).__name__}: "
                               f"{' '.join(str(err).split())[:200]})")
 
 
-def _ndjson_line(line: bytes, source: str, where: str) -> Iterator[ClaimRecord]:
+def _ndjson_line(line: bytes, source: str, where: str, fhir_strict: bool) -> Iterator[ClaimRecord]:
     if len(line) > MAX_LINE_BYTES:
         yield _unreadable(source, where, f"line longer than {MAX_LINE_BYTES >> 20} MiB")
         return
@@ -171,28 +159,29 @@ def _ndjson_line(line: bytes, source: str, where: str) -> Iterator[ClaimRecord]:
     try:
         data = load_json(text, f"{source} {where}")
     except InputError as err:
-        yield ClaimRecord(f"{source} {where}", source, where, error=str(err))
+        yield ClaimRecord.unreadable(source, str(err), where=where, claim_id=f"{source} {where}")
         return
-    yield from records_from_resource(data, source, where, _may_hold_modifier_extension(text))
+    yield from records_from_resource(data, source, where, _may_hold_modifier_extension(text), fhir_strict=fhir_strict)
 
 
-def records_from_resource(data: Any, source: str, where: str = "",
-                          modifier_extensions: bool = True) -> Iterator[ClaimRecord]:
+def records_from_resource(data: Any, source: str, where: str = "", modifier_extensions: bool = True, *,
+                          fhir_strict: bool = False) -> Iterator[ClaimRecord]:
     """The claims of one parsed resource; ``modifier_extensions`` False when its text holds none."""
     if not isinstance(data, dict):
         yield _unreadable(source, where, f"a JSON {type(data).__name__}, not a FHIR resource")
         return
     kind = data.get("resourceType")
     if kind in CLAIM_KINDS:
-        yield claim_record(data, source, where, {}, modifier_extensions)
+        yield claim_record(data, source, where, {}, modifier_extensions, fhir_strict=fhir_strict)
     elif kind == "Bundle":
-        yield from _bundle(data, source, where, modifier_extensions)
+        yield from _bundle(data, source, where, modifier_extensions, fhir_strict)
     else:
         yield _unreadable(source, where, f"a {kind or 'JSON object without resourceType'}, not a FHIR "
                           "Claim, ExplanationOfBenefit or a Bundle holding them")
 
 
-def _bundle(data: dict[str, Any], source: str, where: str, modifier_extensions: bool = True) -> Iterator[ClaimRecord]:
+def _bundle(data: dict[str, Any], source: str, where: str, modifier_extensions: bool,
+            fhir_strict: bool) -> Iterator[ClaimRecord]:
     entries = data.get("entry") or []
     if not isinstance(entries, list) or not entries:
         yield _unreadable(source, where, "a Bundle with no entries")
@@ -219,11 +208,13 @@ def _bundle(data: dict[str, Any], source: str, where: str, modifier_extensions: 
         yield _unreadable(source, where, f"a Bundle with no Claim or ExplanationOfBenefit (it holds {held})")
         return
     for number, resource in claims:
-        yield claim_record(resource, source, _at(where, f"entry[{number}]"), index, modifier_extensions)
+        yield claim_record(resource, source, _at(where, f"entry[{number}]"), index, modifier_extensions,
+                           fhir_strict=fhir_strict)
 
 
 def claim_record(resource: dict[str, Any], source: str, where: str,
-                 bundle: dict[str, dict[str, Any]], modifier_extensions: bool = True) -> ClaimRecord:
+                 bundle: dict[str, dict[str, Any]], modifier_extensions: bool = True, *,
+                 fhir_strict: bool = False) -> ClaimRecord:
     kind = str(resource.get("resourceType"))
     claim_id = resource.get("id") if isinstance(resource.get("id"), str) else None
     iri = claim_iri(source, where, claim_id)
@@ -233,7 +224,7 @@ def claim_record(resource: dict[str, Any], source: str, where: str,
                            f"sub-details); cptkg reads at most {MAX_CLAIM_LINES:,} in one claim: split it",
                            claim_id, iri)
     try:
-        if _strict:
+        if fhir_strict:
             claim = _model(kind).model_validate(resource)
             contained = [r.model_dump(mode="json", by_alias=True, exclude_none=True) for r in claim.contained or []]
         else:
@@ -480,7 +471,6 @@ _V = SimpleNamespace(**{name: CPTKG[name] for name in (
 )})
 
 # rdflib's Namespace attribute lookup costs microseconds a call; the converter uses these per triple.
-_TYPE = RDF.type
 _XSD_DATE = XSD.date
 _ONE = Literal(1)
 # Literals a claim repeats (sequence numbers, line numbers, dates), made once: rdflib builds each
@@ -507,9 +497,8 @@ class Converter:
     def __init__(self, claim: Any, iri: URIRef, references: References) -> None:
         self.claim = claim
         self.iri = iri
-        self.base = str(iri)
         self.references = references
-        self.out: list[Triple] = [(iri, _TYPE, _V.Claim)]
+        self.graph = ClaimGraph(iri)
         self.rule_input_error: str | None = None
 
     def convert(self) -> list[Triple]:
@@ -532,8 +521,8 @@ class Converter:
         for insurance in getattr(self.claim, "insurance", None) or []:
             for reference in getattr(insurance, "preAuthRef", None) or []:
                 if reference and str(reference).strip():
-                    self.out.append((self.iri, _V.priorAuthorization, Literal(str(reference).strip())))
-        return self.out
+                    self.graph.add(self.iri, _V.priorAuthorization, Literal(str(reference).strip()))
+        return self.graph.triples
 
     def _item(self, item: Any, billable: str | None) -> None:
         number = str(item.sequence)
@@ -565,39 +554,37 @@ class Converter:
         codings = _codings(line.productOrService)
         codes = [PROCEDURE_SYSTEMS[s](str(c.code)) for c in codings
                  if c.code and (s := canonical(c.system)) in PROCEDURE_SYSTEMS]
-        out = self.out
+        graph = self.graph
         cancelled = _cancelled(line)
         if not codes or cancelled:
-            node = URIRef(f"{self.base}/line/{number}")
-            out += [(self.iri, _V.otherLine, node), (node, _TYPE, _V.OtherClaimLine),
-                    (node, _V.lineNumber, _literal(number))]
+            node = graph.child(_V.otherLine, number)
+            graph.add(node, _V.lineNumber, _literal(number))
             if sequence is not None:
-                out.append((node, _V.sequence, _literal(sequence)))
+                graph.add(node, _V.sequence, _literal(sequence))
             shown = [f"{c.system or ''}|{c.code}" for c in codings if c.code] or [str(line.productOrService.text or "")]
             if cancelled:
                 shown = [f"cancelled {s}" for s in shown]
-            out += [(node, _V.otherCode, Literal(s)) for s in shown]
+            graph.add_all(node, _V.otherCode, [Literal(s) for s in shown])
             return node
-        node = URIRef(f"{self.base}/item/{number}")
-        out += [(self.iri, _V.item, node), (node, _TYPE, _V.ClaimItem),
-                (node, _V.lineNumber, _literal(number))]
+        node = graph.child(_V.item, number)
+        graph.add(node, _V.lineNumber, _literal(number))
         if sequence is not None:
-            out.append((node, _V.sequence, _literal(sequence)))
+            graph.add(node, _V.sequence, _literal(sequence))
         if parent is not None:
-            out.append((node, _V.partOfLine, parent))
-        out += [(node, _V.productOrService, c) for c in codes]
+            graph.add(node, _V.partOfLine, parent)
+        graph.add_all(node, _V.productOrService, codes)
         for concept in line.modifier or []:
             for text in [c.code for c in _codings(concept) if c.code] or ([concept.text] if concept.text else []):
-                out.append((node, _V.modifier, MOD[quote(str(text).strip().upper(), safe="")]))
+                graph.add(node, _V.modifier, MOD[quote(str(text).strip().upper(), safe="")])
         if inherited.date is not None:
-            out.append((node, _V.servicedDate, _date_literal(inherited.date)))
-        out += [(node, _V.location, pos) for pos in inherited.location]
+            graph.add(node, _V.servicedDate, _date_literal(inherited.date))
+        graph.add_all(node, _V.location, inherited.location)
         quantity = line.quantity.value if line.quantity is not None else None
-        out.append((node, _V.quantity, _ONE if quantity is None else _integer(quantity)))
-        out += [(node, _V.diagnosisSequence, v) for v in inherited.diagnoses]
-        out += [(node, _V.careTeamSequence, v) for v in inherited.care_team]
-        out += [(node, _V.informationSequence, v) for v in inherited.information]
-        out += [(node, _V.bodySite, s) for s in inherited.body_sites]
+        graph.add(node, _V.quantity, _ONE if quantity is None else _integer(quantity))
+        graph.add_all(node, _V.diagnosisSequence, inherited.diagnoses)
+        graph.add_all(node, _V.careTeamSequence, inherited.care_team)
+        graph.add_all(node, _V.informationSequence, inherited.information)
+        graph.add_all(node, _V.bodySite, inherited.body_sites)
         return node
 
     @staticmethod
@@ -612,9 +599,8 @@ class Converter:
 
     def _diagnoses(self) -> None:
         for dx in self.claim.diagnosis or []:
-            node = URIRef(f"{self.base}/diagnosis/{dx.sequence}")
-            self.out += [(self.iri, _V.diagnosis, node), (node, _TYPE, _V.ClaimDiagnosis),
-                         (node, _V.sequence, _literal(int(dx.sequence)))]
+            node = self.graph.child(_V.diagnosis, dx.sequence)
+            self.graph.add(node, _V.sequence, _literal(int(dx.sequence)))
             what = f"diagnosis {dx.sequence}"
             if dx.diagnosisCodeableConcept is not None:
                 codings: list[Any] = _codings(dx.diagnosisCodeableConcept)
@@ -623,7 +609,7 @@ class Converter:
                 condition = self.references.resolve(reference)
                 if condition is None or condition.get("resourceType") != "Condition":
                     found = f" (a {condition.get('resourceType')}, not a Condition)" if condition else ""
-                    self.out.append((node, _V.unresolvedReference, Literal(reference + found)))
+                    self.graph.add(node, _V.unresolvedReference, Literal(reference + found))
                     continue
                 codings = _raw_codings(condition.get("code"))
             else:
@@ -633,23 +619,22 @@ class Converter:
                 raise ClaimConversionError(
                     f"{what} is coded in WHO ICD-10 ({SYSTEM_WHO_ICD10}), which is not ICD-10-CM: "
                     f"give the ICD-10-CM code (system {SYSTEM_ICD10CM})")
-            self.out += [(node, _V.diagnosisCode, _icd(c)) for c in codes]
+            self.graph.add_all(node, _V.diagnosisCode, [_icd(c) for c in codes])
 
     def _care_team(self) -> None:
         for member in self.claim.careTeam or []:
-            node = URIRef(f"{self.base}/careTeam/{member.sequence}")
-            self.out += [(self.iri, _V.careTeam, node), (node, _TYPE, _V.CareTeamMember),
-                         (node, _V.sequence, _literal(int(member.sequence)))]
+            node = self.graph.child(_V.careTeam, member.sequence)
+            self.graph.add(node, _V.sequence, _literal(int(member.sequence)))
             provider = _reference_iri(member.provider)
             if provider is not None:
-                self.out.append((node, _V.provider, provider))
+                self.graph.add(node, _V.provider, provider)
             taxonomy = _in_system(_codings(member.qualification), SYSTEM_NUCC)
             reference = member.provider.reference if member.provider is not None else None
             if not taxonomy and reference:
                 # No qualification on the claim: the specialty of the Practitioner or PractitionerRole.
                 resource = self.references.resolve(reference)
                 if resource is None:
-                    self.out.append((node, _V.unresolvedReference, Literal(reference)))
+                    self.graph.add(node, _V.unresolvedReference, Literal(reference))
                 elif resource.get("resourceType") == "Practitioner":
                     for q in resource.get("qualification") or []:
                         taxonomy += _in_system(_raw_codings(q.get("code") if isinstance(q, dict) else None),
@@ -657,25 +642,24 @@ class Converter:
                 elif resource.get("resourceType") == "PractitionerRole":
                     for concept in resource.get("specialty") or []:
                         taxonomy += _in_system(_raw_codings(concept), SYSTEM_NUCC)
-            self.out += [(node, _V.qualification, _NUCC(c)) for c in taxonomy]
+            self.graph.add_all(node, _V.qualification, [_NUCC(c) for c in taxonomy])
 
     def _supporting_info(self) -> None:
         for info in self.claim.supportingInfo or []:
             categories = [c.code for c in _codings(info.category) if c.system == SYSTEM_DOCUMENTATION and c.code]
             if not categories or _cancelled(info):
                 continue  # other categories are FHIR's business, not documentation elements
-            node = URIRef(f"{self.base}/supportingInfo/{info.sequence}")
-            self.out += [(self.iri, _V.supportingInfo, node), (node, _TYPE, _V.SupportingInformation),
-                         (node, _V.sequence, _literal(int(info.sequence)))]
-            self.out += [(node, _V.category, DOCEL[quote(c, safe="")]) for c in categories]
+            node = self.graph.child(_V.supportingInfo, info.sequence)
+            self.graph.add(node, _V.sequence, _literal(int(info.sequence)))
+            self.graph.add_all(node, _V.category, [DOCEL[quote(c, safe="")] for c in categories])
             if info.valueString:
-                self.out.append((node, _V.value, Literal(info.valueString)))
+                self.graph.add(node, _V.value, Literal(info.valueString))
             reference = _reference_iri(info.valueReference)
             if reference is not None:
-                self.out.append((node, _V.value, reference))
+                self.graph.add(node, _V.value, reference)
             for coding in _codings(info.code):
                 if coding.code:
-                    self.out.append((node, _V.value, Literal(f"{coding.system or ''}|{coding.code}")))
+                    self.graph.add(node, _V.value, Literal(f"{coding.system or ''}|{coding.code}"))
 
 
 def _reference_iri(reference: Any) -> URIRef | Literal | None:

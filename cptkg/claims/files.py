@@ -137,25 +137,27 @@ def _several_json_lines(text: bytes) -> bool:
     return True
 
 
-def read_paths(paths: Iterable[str | Path], form: str | None = None) -> Iterator[ClaimRecord]:
-    """Every claim of every path, in input order, each exactly once."""
+def read_paths(paths: Iterable[str | Path], form: str | None = None, *,
+               fhir_strict: bool = False) -> Iterator[ClaimRecord]:
+    """Every claim of every path, in input order, each exactly once; ``fhir_strict`` reads FHIR
+    claims with fhir.resources (cptkg.claims.fhir)."""
     check_form(form)
     position = 0
     for path in expand_paths(paths):
-        for record in read_file(path, form):
+        for record in read_file(path, form, fhir_strict=fhir_strict):
             record.position = position
             position += 1
             yield record
 
 
-def read_file(path: Path, form: str | None = None) -> Iterator[ClaimRecord]:
+def read_file(path: Path, form: str | None = None, *, fhir_strict: bool = False) -> Iterator[ClaimRecord]:
     """Every claim of one file (or of standard input), in order. A file that cannot be read is one
     Unreadable record; a failure part-way is one more Unreadable record after the claims already
     read, never an abort."""
     source = str(path)
     try:
         if source == STDIN:
-            yield from read_bytes(_read_bounded(sys.stdin.buffer, source), source, form)
+            yield from read_bytes(_read_bounded(sys.stdin.buffer, source), source, form, fhir_strict=fhir_strict)
             return
         with path.open("rb") as handle:
             head = handle.read(HEAD_BYTES)
@@ -163,18 +165,18 @@ def read_file(path: Path, form: str | None = None) -> Iterator[ClaimRecord]:
             handle.seek(0)
             if chosen == "ndjson":
                 # Streamed line by line: memory is bounded by the batch, not by the file.
-                yield from read_ndjson(bounded_lines(handle), source)
+                yield from read_ndjson(bounded_lines(handle), source, fhir_strict=fhir_strict)
                 return
             data = _read_bounded(handle, source)
-        yield from read_bytes(data, source, chosen)
+        yield from read_bytes(data, source, chosen, fhir_strict=fhir_strict)
     except InputError as err:
-        yield ClaimRecord(source, source, error=str(err))
+        yield ClaimRecord.unreadable(source, str(err))
     except OSError as err:
-        yield ClaimRecord(source, source, error=f"{source}: cannot read: {err.strerror}")
+        yield ClaimRecord.unreadable(source, f"{source}: cannot read: {err.strerror}")
     except Exception as err:
         text = " ".join(str(err).split())[:200]
         log.debug("reading %s failed", source, exc_info=True)
-        yield ClaimRecord(source, source, error=f"{source}: reading stopped: {type(err).__name__}: {text}")
+        yield ClaimRecord.unreadable(source, f"{source}: reading stopped: {type(err).__name__}: {text}")
 
 
 def _read_bounded(handle: BinaryIO, source: str) -> bytes:
@@ -185,37 +187,38 @@ def _read_bounded(handle: BinaryIO, source: str) -> bytes:
     return data
 
 
-def read_bytes(data: bytes, source: str, form: str | None = None) -> Iterator[ClaimRecord]:
+def read_bytes(data: bytes, source: str, form: str | None = None, *,
+               fhir_strict: bool = False) -> Iterator[ClaimRecord]:
     """Every claim of one input held in memory (a file's bytes, standard input, a Dask partition)."""
     if len(data) > MAX_FILE_BYTES:
-        yield ClaimRecord(source, source, error=f"{source}: larger than {MAX_FILE_BYTES >> 20} MiB: split it, "
+        yield ClaimRecord.unreadable(source, f"{source}: larger than {MAX_FILE_BYTES >> 20} MiB: split it, "
                           "or use NDJSON")
         return
     form = form or detect(data[:HEAD_BYTES], source)
     if form is None:
         what = "an empty file" if not data.strip() else "not a claim file cptkg can read"
-        yield ClaimRecord(source, source, error=f"{source}: {what}: expected {EXPECTED} "
+        yield ClaimRecord.unreadable(source, f"{source}: {what}: expected {EXPECTED} "
                           "(or say which with --input-format)")
         return
     if form == "ndjson":
-        yield from read_ndjson(data.splitlines(keepends=True), source)
+        yield from read_ndjson(data.splitlines(keepends=True), source, fhir_strict=fhir_strict)
         return
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        yield ClaimRecord(source, source, error=f"{source}: not UTF-8 text (byte {err.start}); save the file as UTF-8")
+        yield ClaimRecord.unreadable(source, f"{source}: not UTF-8 text (byte {err.start}); save the file as UTF-8")
         return
     if "\x00" in text:
-        yield ClaimRecord(source, source, error=f"{source}: a binary file, not claims")
+        yield ClaimRecord.unreadable(source, f"{source}: a binary file, not claims")
         return
     if form == "fhir":
-        yield from read_json_text(text, source)
+        yield from read_json_text(text, source, fhir_strict=fhir_strict)
     elif form == "x12":
         from cptkg.claims.x12 import X12Error, read_x12_text
 
         try:
             yield from read_x12_text(text, source)
         except X12Error as err:
-            yield ClaimRecord(source, source, error=f"{source}: {err}")
+            yield ClaimRecord.unreadable(source, f"{source}: {err}")
     else:
         yield from read_rdf_text(text, RDF_PARSERS[form], source)

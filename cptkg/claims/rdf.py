@@ -40,7 +40,7 @@ def read_rdf_text(text: str, fmt: str, source: str) -> Iterator[ClaimRecord]:
     try:
         graph = parse_untrusted(text, fmt, source)
     except InputError as err:
-        yield ClaimRecord(source, source, error=str(err))
+        yield ClaimRecord.unreadable(source, str(err))
         return
     yield from claims_from_graph(graph, source)
 
@@ -50,7 +50,7 @@ def claims_from_graph(graph: Graph, source: str) -> Iterator[ClaimRecord]:
     claims = set(graph.subjects(RDF.type, CPTKG.Claim)) | set(graph.subjects(CPTKG.item, None))
     if not claims:
         problem = "no claims found (a claim is a cptkg:Claim with cptkg:item lines)"
-        yield ClaimRecord(source, source, error=f"{source}: {problem}")
+        yield ClaimRecord.unreadable(source, f"{source}: {problem}")
         return
     # A node listed by two claims would let one claim take the other's results: both refused.
     owners: dict[Any, set[Any]] = {}

@@ -1,5 +1,6 @@
 """The claim record: one claim as read (its id, where it came from, and either its triples in the
-claim vocabulary or the reason it could not be read), and the claim vocabulary's child nodes.
+claim vocabulary or the reason it could not be read); the claim vocabulary (the trust boundary),
+its child nodes, and ClaimGraph, the builder every reader writes a claim's triples with.
 
 A claim that cannot be read becomes a ClaimRecord with an ``error`` (reported as the rule
 ``Unreadable``), never an exception and never a silently dropped claim.
@@ -13,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from rdflib import URIRef
+from rdflib.namespace import RDF
 
 from cptkg.kg.namespaces import CPTKG
 
@@ -43,7 +45,57 @@ VOCABULARY: dict[Any, frozenset[Any]] = {
     CPTKG.SupportingInformation: frozenset({CPTKG.sequence, CPTKG.category, CPTKG.value}),
 }
 
+# How each child node is named below its claim's IRI: <claim>/item/2, <claim>/line/3 (a line in
+# no procedure code system), <claim>/diagnosis/1, <claim>/careTeam/1, <claim>/supportingInfo/4.
+CHILD_SEGMENTS = {
+    CPTKG.item: "item",
+    CPTKG.otherLine: "line",
+    CPTKG.diagnosis: "diagnosis",
+    CPTKG.careTeam: "careTeam",
+    CPTKG.supportingInfo: "supportingInfo",
+}
+
 CLAIM_IRI_BASE = "urn:cptkg:claim:"
+_TYPE = RDF.type  # looked up once: an rdflib Namespace attribute builds a new URIRef each time
+# What each kind of node may state, as plain strings: checked once per statement a reader writes,
+# and a str's hash is computed in C (a URIRef's in Python).
+_ALLOWED = {kind: frozenset(map(str, predicates)) for kind, predicates in VOCABULARY.items()}
+
+
+class ClaimGraph:
+    """The one way a reader writes a claim graph: the claim node, its child nodes named
+    (CHILD_SEGMENTS) and typed (CHILDREN) as the vocabulary says, and every statement checked
+    against VOCABULARY when it is written, so a reader cannot state what the rules may not read
+    (a ValueError: a bug of the reader, never of the claim)."""
+
+    __slots__ = ("_allowed", "_base", "iri", "triples")
+
+    def __init__(self, iri: URIRef) -> None:
+        self.iri = iri
+        self._base = str(iri)
+        self.triples: list[Triple] = [(iri, _TYPE, CPTKG.Claim)]
+        self._allowed: dict[Any, frozenset[str]] = {iri: _ALLOWED[CPTKG.Claim]}
+
+    def child(self, link: Any, key: str | int) -> URIRef:
+        """A new child node of the claim (``link``: one of CHILDREN, e.g. CPTKG.item), named by ``key``."""
+        kind = CHILDREN[link]
+        node = URIRef(f"{self._base}/{CHILD_SEGMENTS[link]}/{key}")
+        self.triples += [(self.iri, link, node), (node, _TYPE, kind)]
+        self._allowed[node] = _ALLOWED[kind]
+        return node
+
+    def add(self, node: Any, predicate: Any, value: Any) -> None:
+        """One statement of a node of this claim."""
+        if str(predicate) not in self._allowed[node]:
+            raise ValueError(f"{predicate} is not in the claim vocabulary of {node}")
+        self.triples.append((node, predicate, value))
+
+    def add_all(self, node: Any, predicate: Any, values: Iterable[Any]) -> None:
+        """A statement for each of ``values``, in order."""
+        if str(predicate) not in self._allowed[node]:
+            raise ValueError(f"{predicate} is not in the claim vocabulary of {node}")
+        self.triples += [(node, predicate, value) for value in values]
+
 
 
 def claim_iri(source: str, where: str, claim_id: str | None) -> URIRef:
@@ -73,6 +125,14 @@ class ClaimRecord:
     # family code and a WHO ICD-10 diagnosis is not-applicable, not refused.
     rule_input_error: str | None = None
     position: int = 0  # input order across every path given
+
+    @classmethod
+    def unreadable(cls, source: str, error: str, *, where: str = "", claim_id: str | None = None,
+                   iri: URIRef | None = None) -> ClaimRecord:
+        """A claim, or a whole input, that could not be read: reported as the rule Unreadable with
+        ``error`` (one line that starts with the input and the place in it). Without a claim id of
+        its own it is named by its input."""
+        return cls(claim_id or source, source, where, iri=iri, error=error)
 
     @property
     def readable(self) -> bool:

@@ -6,7 +6,8 @@ with its segment number, so one bad claim is told apart from its neighbours; x12
 pydantic model per transaction set (a bad segment loses the whole set), leaves composites such as
 SV101 unsplit and drops the ISA/GS envelope, so segment numbers are gone.
 
-Mapping (README, Input forms): every CLM is a claim (id CLM01); each SV1 a line (SV101-2 code,
+Mapping (docs/validating.md, "Verdicts, and what happens to each line and entry": 837P mapping):
+every CLM is a claim (id CLM01); each SV1 a line (SV101-2 code,
 SV101-3..6 modifiers, SV104 units, SV105 place of service else CLM05-1, SV107 pointers into the HI
 ABK/ABF diagnoses); DTP*472 its date (an RD8 range takes its first day); the rendering provider
 NM1*82 with PRV*PE taxonomy at line (2420A), else claim (2310B), else the billing provider (2010AA
@@ -23,9 +24,9 @@ from typing import Any
 from urllib.parse import quote
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib.namespace import XSD
 
-from cptkg.claims.record import ClaimRecord, Triple, claim_iri
+from cptkg.claims.record import ClaimGraph, ClaimRecord, Triple, claim_iri
 from cptkg.kg.icd10cm import normalise as normalise_icd
 from cptkg.kg.namespaces import CPT, CPTKG, HCPCS, ICD10CM, MOD, NUCC, POS
 
@@ -205,10 +206,10 @@ def read_x12_text(text: str, source: str) -> Iterator[ClaimRecord]:
     if outside:
         shown = "; ".join(f"segment {n}: {r}" for n, r in outside[:3])
         more = f" (and {len(outside) - 3} more)" if len(outside) > 3 else ""
-        yield ClaimRecord(f"{source} envelope", source, f"segment {outside[0][0]}",
-                          error=f"{source}: the interchange does not follow the 837P map: {shown}{more}")
+        yield ClaimRecord.unreadable(source, f"{source}: the interchange does not follow the 837P map: {shown}{more}",
+                                     where=f"segment {outside[0][0]}", claim_id=f"{source} envelope")
     if not claims and not outside:
-        yield ClaimRecord(source, source, error=f"{source}: an 837P interchange with no claims (no CLM segment)")
+        yield ClaimRecord.unreadable(source, f"{source}: an 837P interchange with no claims (no CLM segment)")
 
 
 def _loop(path: str) -> str:
@@ -279,68 +280,67 @@ def _code_iri(code: str) -> URIRef:
 
 
 def _triples(claim: _Claim, iri: URIRef, component: str) -> list[Triple]:
-    out: list[Triple] = [(iri, RDF.type, CPTKG.Claim)]
-    out += [(iri, CPTKG.priorAuthorization, Literal(number)) for number in claim.prior_authorizations]
-    base = str(iri)
+    graph = ClaimGraph(iri)
+    graph.add_all(iri, CPTKG.priorAuthorization, [Literal(number) for number in claim.prior_authorizations])
     facility = claim.fields[5].split(component)[0] if len(claim.fields) > 5 else ""
     for pointer, (qualifier, code) in enumerate(claim.diagnoses, 1):
         if qualifier not in ("ABK", "ABF"):
             # Other HI qualifiers (ABN external cause, ...) are not diagnoses lines point to; ICD-9-CM
             # (BK, BF) is _record's rule_input_error.
             continue
-        node = URIRef(f"{base}/diagnosis/{pointer}")
-        out += [(iri, CPTKG.diagnosis, node), (node, RDF.type, CPTKG.ClaimDiagnosis),
-                (node, CPTKG.sequence, Literal(pointer)),
-                (node, CPTKG.diagnosisCode, ICD10CM[quote(normalise_icd(code), safe=".")])]
+        node = graph.child(CPTKG.diagnosis, pointer)
+        graph.add(node, CPTKG.sequence, Literal(pointer))
+        graph.add(node, CPTKG.diagnosisCode, ICD10CM[quote(normalise_icd(code), safe=".")])
     team: dict[tuple[str | None, str | None], int] = {}
+    lines = False
     for line in claim.lines:
         sv1 = line.fields
         if not sv1:
             continue
+        lines = True
         number = line.number
         composite = sv1[1].split(component) if len(sv1) > 1 else []
         qualifier, code = [*composite, "", ""][:2]
         if qualifier not in ("HC", "") or not code:
-            node = URIRef(f"{base}/line/{number}")
-            out += [(iri, CPTKG.otherLine, node), (node, RDF.type, CPTKG.OtherClaimLine),
-                    (node, CPTKG.lineNumber, Literal(number)),
-                    (node, CPTKG.otherCode, Literal(f"{qualifier}|{code}"))]
+            node = graph.child(CPTKG.otherLine, number)
+            graph.add(node, CPTKG.lineNumber, Literal(number))
+            graph.add(node, CPTKG.otherCode, Literal(f"{qualifier}|{code}"))
             continue
-        node = URIRef(f"{base}/item/{number}")
-        out += [(iri, CPTKG.item, node), (node, RDF.type, CPTKG.ClaimItem),
-                (node, CPTKG.lineNumber, Literal(number)), (node, CPTKG.productOrService, _code_iri(code))]
+        node = graph.child(CPTKG.item, number)
+        graph.add(node, CPTKG.lineNumber, Literal(number))
+        graph.add(node, CPTKG.productOrService, _code_iri(code))
         if number.isdigit():
-            out.append((node, CPTKG.sequence, Literal(int(number))))
-        out += [(node, CPTKG.modifier, MOD[quote(m.strip().upper(), safe="")]) for m in composite[2:6] if m.strip()]
+            graph.add(node, CPTKG.sequence, Literal(int(number)))
+        graph.add_all(node, CPTKG.modifier,
+                      [MOD[quote(m.strip().upper(), safe="")] for m in composite[2:6] if m.strip()])
         units = sv1[4] if len(sv1) > 4 and sv1[4] else "1"
         try:
             value = float(units)
         except ValueError:
             raise X12Error(f"line {number}: SV104 units {units!r} is not a number") from None
-        out.append((node, CPTKG.quantity, Literal(int(value)) if value == int(value) else Literal(units)))
+        graph.add(node, CPTKG.quantity, Literal(int(value)) if value == int(value) else Literal(units))
         place = sv1[5] if len(sv1) > 5 and sv1[5] else facility
         if place:
-            out.append((node, CPTKG.location, POS[quote(place, safe="")]))
+            graph.add(node, CPTKG.location, POS[quote(place, safe="")])
         if line.date:
-            out.append((node, CPTKG.servicedDate, Literal(line.date, datatype=XSD.date)))
+            graph.add(node, CPTKG.servicedDate, Literal(line.date, datatype=XSD.date))
         pointers = sv1[7].split(component) if len(sv1) > 7 and sv1[7] else []
         for written in pointers:
             if not written.isdigit():
                 raise X12Error(f"line {number}: SV107 diagnosis pointer {written!r} is not a number")
-            out.append((node, CPTKG.diagnosisSequence, Literal(int(written))))
+            graph.add(node, CPTKG.diagnosisSequence, Literal(int(written)))
         provider = line.provider or claim.provider or claim.billing
         key = (provider.npi, provider.taxonomy)
         if key != (None, None):
             sequence = team.setdefault(key, len(team) + 1)
-            out.append((node, CPTKG.careTeamSequence, Literal(sequence)))
+            graph.add(node, CPTKG.careTeamSequence, Literal(sequence))
     for (npi, taxonomy), sequence in team.items():
-        node = URIRef(f"{base}/careTeam/{sequence}")
-        out += [(iri, CPTKG.careTeam, node), (node, RDF.type, CPTKG.CareTeamMember),
-                (node, CPTKG.sequence, Literal(sequence))]
+        node = graph.child(CPTKG.careTeam, sequence)
+        graph.add(node, CPTKG.sequence, Literal(sequence))
         if npi:
-            out.append((node, CPTKG.provider, URIRef(f"urn:cptkg:npi:{quote(npi, safe='')}")))
+            graph.add(node, CPTKG.provider, URIRef(f"urn:cptkg:npi:{quote(npi, safe='')}"))
         if taxonomy:
-            out.append((node, CPTKG.qualification, NUCC[quote(taxonomy, safe="")]))
-    if not any(p in (CPTKG.item, CPTKG.otherLine) for _s, p, _o in out):
+            graph.add(node, CPTKG.qualification, NUCC[quote(taxonomy, safe="")])
+    if not lines:
         raise X12Error("the claim has no service lines (SV1): nothing to validate")
-    return out
+    return graph.triples

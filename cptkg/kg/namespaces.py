@@ -47,7 +47,8 @@ PREFIXES: dict[str, Namespace] = {
     "sh": Namespace(str(SH)),
 }
 
-# Canonical FHIR system URIs (REFERENCE.md section 6), and the cptkg namespace each maps to.
+# Canonical FHIR system URIs (the system HL7's terminology names for each code system; the
+# aliases read as them are in cptkg/claims/codesystems.py), and the cptkg namespace each maps to.
 SYSTEM_CPT = "http://www.ama-assn.org/go/cpt"
 SYSTEM_HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 SYSTEM_ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"

@@ -23,10 +23,14 @@ FOLDERS = ("ontology", "shapes", "queries", "icd10cm", "closure")
 
 @cache
 def data_root() -> Traversable:
-    packaged = resources.files("cptkg") / "data"
-    if packaged.is_dir():
-        return packaged
+    if packaged():
+        return resources.files("cptkg") / "data"
     return Path(__file__).resolve().parent.parent.parent  # cptkg/kg/resources.py -> the checkout
+
+
+def packaged() -> bool:
+    """Whether the data comes from an installed wheel (cptkg/data/), not from a checkout."""
+    return (resources.files("cptkg") / "data").is_dir()
 
 
 def folder(name: str) -> Traversable:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cptkg import bounded_http
-from cptkg.errors import InputError
+from cptkg.errors import InputError, QueryTimeout
 from cptkg.queries.named import get
 from cptkg.queries.terms import QueryResult, Term
 
@@ -197,8 +197,8 @@ def _evaluate_within(store: Any, text: str, timeout: float) -> QueryResult:
     sender.close()
     try:
         if not receiver.poll(timeout):
-            raise InputError(f"the query ran longer than {timeout:g} s and was stopped (--timeout SECONDS "
-                             "gives it longer)")
+            raise QueryTimeout(timeout, f"the query ran longer than {timeout:g} s and was stopped (--timeout SECONDS "
+                               "gives it longer)")
         try:
             kind, payload = receiver.recv()
         except EOFError:

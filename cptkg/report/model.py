@@ -75,6 +75,10 @@ class Result:
     # The graph facts the rule read (cptkg.rules.evidence): () for a rule that reads none, None when
     # evidence was not asked for (--no-evidence), and then the JSON leaves the field out.
     evidence: tuple[Evidence, ...] | None = None
+    # How the result is reported in FHIR, from its rule's shape (rules.catalog): the issue type
+    # and the element of a line it points at. Not part of the JSON report.
+    issue_type: str | None = None
+    element: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rule": self.rule, "severity": self.severity, "line": self.line, "code": self.code,

@@ -13,23 +13,12 @@ from cptkg.report.model import UNREADABLE, ClaimReport, Result
 
 RULE_SYSTEM = "https://w3id.org/cptkg/rule"
 SEVERITY = {"Violation": "error", "Warning": "warning", "Info": "information"}
-# The FHIR issue type of each rule (http://hl7.org/fhir/issue-type); the coding rules are business rules.
-ISSUE_TYPE = {
-    UNREADABLE: "invalid", "ProcedureCodeFormat": "code-invalid", "DiagnosisCodeValid": "code-invalid",
-    "DiagnosisReferenceResolves": "not-found", "ProviderReferenceResolves": "not-found",
-    "DiagnosisPointerResolves": "not-found", "ItemHasOneCode": "structure", "ItemHasOneDate": "structure",
-    "ItemHasOnePlaceOfService": "structure", "DiagnosisHasOneCode": "structure", "ItemQuantityPositive": "value",
-    "NoFactsForCode": "informational", "DiagnosisEditionMissing": "incomplete",
-}
-# The element of a line each rule judges (its sh:path when it has one says the same).
-LINE_ELEMENT = {
-    "PlaceOfServiceTypical": "locationCodeableConcept", "ItemHasOnePlaceOfService": "locationCodeableConcept",
-    "AddOnPlaceMatchesPrimary": "locationCodeableConcept", "CodeEffectiveOnDate": "servicedDate",
-    "ItemHasOneDate": "servicedDate", "AddOnModifier51": "modifier", "UnitsPerSite": "quantity",
-    "ItemQuantityPositive": "quantity", "MUEExceeded": "quantity", "DiagnosisSupportsNecessity": "diagnosisSequence",
-    "DiagnosisPointerResolves": "diagnosisSequence", "SeventhCharacterActiveTreatment": "diagnosisSequence",
-    "SpecialtyTypical": "careTeamSequence", "DocumentationComplete": "informationSequence",
-}
+# The issue type of an unreadable claim; every rule's own (and the element of a line it judges)
+# comes with its results from its shape (cptkgsh:fhirIssueType, cptkgsh:fhirElement: rules.catalog).
+UNREADABLE_ISSUE_TYPE = "invalid"
+DEFAULT_ISSUE_TYPE = "business-rule"
+DEFAULT_ELEMENT = "productOrService"
+# The FHIR element of each claim-vocabulary property a result's path names (a property shape's sh:path).
 PATH_ELEMENT = {"location": "locationCodeableConcept", "servicedDate": "servicedDate", "quantity": "quantity",
                 "productOrService": "productOrService", "modifier": "modifier", "bodySite": "bodySite",
                 "diagnosisSequence": "diagnosisSequence", "careTeamSequence": "careTeamSequence",
@@ -46,7 +35,7 @@ def expression(result: Result, resource: str = "Claim") -> str | None:
         path = f"{resource}.item.where(sequence = {first})"
         for level, number in zip(("detail", "subDetail"), rest, strict=False):
             path += f".{level}.where(sequence = {number})"
-        element = PATH_ELEMENT.get(prop) or LINE_ELEMENT.get(result.rule, "productOrService")
+        element = PATH_ELEMENT.get(prop) or result.element or DEFAULT_ELEMENT
         return f"{path}.{element}"
     if result.diagnosis:
         element = "diagnosisReference" if result.rule == "DiagnosisReferenceResolves" else "diagnosisCodeableConcept"
@@ -59,7 +48,7 @@ def expression(result: Result, resource: str = "Claim") -> str | None:
 def _issue(result: Result) -> dict[str, Any]:
     issue: dict[str, Any] = {
         "severity": SEVERITY.get(result.severity, "error"),
-        "code": ISSUE_TYPE.get(result.rule, "business-rule"),
+        "code": UNREADABLE_ISSUE_TYPE if result.rule == UNREADABLE else result.issue_type or DEFAULT_ISSUE_TYPE,
         "details": {"coding": [{"system": RULE_SYSTEM, "code": result.rule}], "text": result.message},
     }
     path = expression(result)

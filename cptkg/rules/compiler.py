@@ -31,7 +31,10 @@ _HANDLED = {
     SH.datatype, SH.nodeKind, SH.pattern, SH.flags, SH["class"], SH.minInclusive, SH.maxInclusive,
     SH.minExclusive, SH.maxExclusive, SH["in"], SH.deactivated, SH.name, SH.description,
 }
-_IGNORED_NAMESPACES = ("http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/1999/02/22-rdf-syntax-ns#")
+# Labels, comments and a rule's own annotations (cptkgsh:fhirIssueType, ...: how its results are
+# reported, rules.catalog) say nothing about what a shape checks.
+_IGNORED_NAMESPACES = ("http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+                       "https://w3id.org/cptkg/shapes#")
 # Metadata that validates nothing: a shape's dcterms:source names where the rule comes from
 # (`cptkg rules` shows it), as rdfs:label says what it checks.
 _METADATA = {DCTERMS.source}

@@ -113,22 +113,22 @@ def validate_partition(partition: Partition, batch_size: int = DEFAULT_BATCH_SIZ
 
 def _validate_partition(partition: Partition, batch_size: int, rules: Any = None,
                         engine: str = DEFAULT_ENGINE) -> list[dict[str, Any]]:
-    from cptkg.claims import fhir, read_bytes
+    from cptkg.claims import read_bytes
     from cptkg.claims.fhir import read_ndjson
+    from cptkg.rules.driver import validate_records
 
-    fhir.use_strict(partition.fhir_strict)
     # The same readers as without a cluster, on the bytes the driver sent: names come from the
     # input's path and position, never from anything local to the worker.
     if partition.ndjson:
-        records: Iterable[Any] = read_ndjson(partition.data.splitlines(keepends=True),
-                                             partition.origin, partition.first_line)
+        records: Iterable[Any] = read_ndjson(partition.data.splitlines(keepends=True), partition.origin,
+                                             partition.first_line, fhir_strict=partition.fhir_strict)
     else:
-        records = read_bytes(partition.data, partition.origin, partition.form)
-    numbered = []
-    for position, record in enumerate(records):
-        record.position = position
-        numbered.append(record)
-    return [_as_data(report) for report in _worker_validator(rules, engine).validate(numbered, batch_size)]
+        records = read_bytes(partition.data, partition.origin, partition.form, fhir_strict=partition.fhir_strict)
+    # Read in full first, as before: a partition is bounded by its lines or its file's size. A lone
+    # unreadable claim of one partition is not the whole input's: the driver of the run decides.
+    reports = validate_records(list(records), _worker_validator(rules, engine), batch_size,
+                               lone_unreadable_is_an_error=False)
+    return [_as_data(report) for report in reports]
 
 
 def _as_data(report: ClaimReport) -> dict[str, Any]:
@@ -147,19 +147,15 @@ def _from_data(data: dict[str, Any], position: int, evidence: bool = True) -> Cl
 def run(paths: Iterable[str | Path], client: Any, *, lines_per_partition: int = 1000,
         batch_size: int = DEFAULT_BATCH_SIZE, in_flight_per_worker: int = 2, form: str | None = None,
         task: Callable[..., list[dict[str, Any]]] = validate_partition, rules: Any = None,
-        engine: str = DEFAULT_ENGINE, evidence: bool = True) -> Iterator[ClaimReport]:
-    """Claim reports in input order, validated on the Dask cluster behind ``client``. Workers
-    always find evidence; ``evidence=False`` drops it here (the task keeps its arguments)."""
+        engine: str = DEFAULT_ENGINE, evidence: bool = True, fhir_strict: bool = False) -> Iterator[ClaimReport]:
+    """Claim reports in input order, validated on the Dask cluster behind ``client``; ``fhir_strict``
+    has the workers read FHIR with fhir.resources. Workers always find evidence; ``evidence=False``
+    drops it here (the task keeps its arguments)."""
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     limit = workers * in_flight_per_worker
     pending: deque[Any] = deque()
     position = 0
-    from dataclasses import replace
-
-    from cptkg.claims import fhir
-
-    strict = fhir.strict()
-    source = (replace(part, fhir_strict=strict) if strict else part
+    source = (replace(part, fhir_strict=True) if fhir_strict else part
               for part in partitions(paths, lines_per_partition, form))
 
     def submit(part: Partition) -> None:

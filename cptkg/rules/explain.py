@@ -123,7 +123,8 @@ def _examples(rid: str, origin: str) -> dict[str, list[str]]:
     """The example claims whose expected results hold the rule (XFAIL), and their PASS partners."""
     if origin == BUILT_IN:
         index = Path(str(resources.data_root())) / "examples" / "expected-results.json"
-        folder = "examples/claims"
+        # In a checkout the folder as the README names it; from a wheel, where it was installed.
+        folder = "examples/claims" if not resources.packaged() else str(index.parent / "claims")
     else:
         base = Path(origin)
         index = (base if base.is_dir() else base.parent) / "expected-results.json"

@@ -22,7 +22,7 @@ from typing import Any
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
-from cptkg.errors import InputError
+from cptkg.errors import InputError, UnknownRule
 from cptkg.kg.namespaces import CPTKGSH
 from cptkg.rules.catalog import claim_shapes, rule_id
 from cptkg.rules.compiler import shapes_in
@@ -186,7 +186,7 @@ def build(rules: RuleSpec = RuleSpec()) -> RuleSet:
     severities = {rid: str(shapes.value(s, SH.severity)).rsplit("#", 1)[-1] for rid, s in by_id.items()}
     for rid, wanted in rules.severities:
         if rid not in by_id:
-            raise InputError(f"unknown rule {rid!r} in the severities (`cptkg rules` lists them)")
+            raise UnknownRule(rid, f"unknown rule {rid!r} in the severities (`cptkg rules` lists them)")
         if wanted == OFF:
             shapes.add((by_id[rid], SH.deactivated, Literal(True)))
         elif wanted in SEVERITIES:

@@ -5,8 +5,9 @@ and hands the batch to one rule engine (cptkg.rules.engines), chosen once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
@@ -17,10 +18,11 @@ from cptkg.claims.record import CLAIM_IRI_BASE
 from cptkg.errors import InputError, valid_unicode
 from cptkg.kg import icd10cm, ncci, resources
 from cptkg.kg.namespaces import CPTKG
-from cptkg.report.model import ClaimReport, ValidationReport
+from cptkg.report.model import ClaimReport, Result, ValidationReport
 from cptkg.rules import engines, results
+from cptkg.rules.catalog import outcomes
 from cptkg.rules.defaults import DEFAULT_BATCH_SIZE, DEFAULT_ENGINE, ENGINES
-from cptkg.rules.packs import BUILT_IN, RuleSpec, build
+from cptkg.rules.packs import BUILT_IN, RuleSpec, build, shape_description, spec
 from cptkg.rules.results import RawResult
 
 WATCHED_CODES_QUERY = "watched-codes.rq"
@@ -132,22 +134,48 @@ class Validator:
         icd10cm.edition_facts(extra)
         self.watched = watched_codes_in(kg.store)
         self._evidence = self._evidence_finder(kg, rules, extra) if evidence else None
+        self._outcomes = outcomes(self.shapes)
         self._enriched: set[Any] = set()
         self._procedures_seen: set[str] = set()
         from cptkg.rules.catalog import rule_id
-        from cptkg.rules.compiler import UnsupportedShape
+        from cptkg.rules.compiler import UnsupportedShape, compile_shapes
 
-        pack_shapes = [s for s in set(self.shapes.subjects(None, None))
-                       if isinstance(s, URIRef) and self.rules.origins.get(rule_id(s), BUILT_IN) != BUILT_IN]
+        # Each pack's shapes, so that a refusal is pinned on its pack by asking, never by reading
+        # the refusal's wording. Built-in shapes always compile (tests hold them to it).
+        by_pack: dict[str, list[URIRef]] = {}
+        for s in set(self.shapes.subjects(None, None)):
+            if isinstance(s, URIRef) and (origin := self.rules.origins.get(rule_id(s), BUILT_IN)) != BUILT_IN:
+                by_pack.setdefault(origin, []).append(s)
+
+        def refused(pack: str, err: Exception) -> InputError:
+            return InputError(f"rule pack {pack}: {err}: the compiled engines do not run it "
+                              "(`--engine pyshacl` runs it on pySHACL)")
+
         try:
             self._engine = engines.create(engine, self.shapes, engines.RuleFacts(kg, extra))
-            self._engine.check_shapes(pack_shapes)
         except UnsupportedShape as err:
-            # Built-in shapes always compile (tests hold them to it): this is a pack's.
-            pack = next((origin for rid, origin in self.rules.origins.items()
-                         if origin != BUILT_IN and rid in str(err)), "a rule pack")
-            raise InputError(f"rule pack {pack}: {err}: the compiled engines do not run it "
-                             "(`--engine pyshacl` runs it on pySHACL)") from None
+            failing = "a rule pack"
+            for pack, shapes in by_pack.items():
+                try:
+                    compile_shapes(shape_description(self.shapes, shapes))
+                except UnsupportedShape:
+                    failing = pack
+                    break
+            raise refused(failing, err) from None
+        for pack, shapes in sorted(by_pack.items()):
+            try:
+                self._engine.check_shapes(shapes)
+            except UnsupportedShape as err:
+                raise refused(pack, err) from None
+
+    def _reported_as(self, found: list[Result]) -> list[Result]:
+        """The results with how FHIR reports them (issue type, line element), from their shapes."""
+        out = []
+        for result in found:
+            how = self._outcomes.get(result.rule)
+            out.append(result if how is None else
+                       replace(result, issue_type=how.issue_type, element=how.element))
+        return out
 
     def settle(self, record: ClaimRecord) -> str | None:
         """Decide first whether any rule judges a readable claim, from its lines and status: the
@@ -234,7 +262,7 @@ class Validator:
                 self._evidence.new_batch()
                 mapped = self._evidence.attach(readable, mapped)
             for r, found in zip(readable, mapped, strict=True):
-                reports[id(r)].results.extend(found)
+                reports[id(r)].results.extend(self._reported_as(found))
         for r in batch:
             if not r.readable:
                 unreadable = results.unreadable(r)
@@ -298,24 +326,35 @@ class Validator:
 
 def validate_paths(*sources: Any, batch_size: int = DEFAULT_BATCH_SIZE, kg: Any = None,
                    engine: str = DEFAULT_ENGINE, input_format: str | None = None,
-                   evidence: bool = True) -> ValidationReport:
-    """Validate claim files/folders (or ClaimRecords) and return the whole report; ``evidence=False``
-    leaves out each result's evidence (the graph facts its rule read)."""
+                   rules: Iterable[str | Path] | RuleSpec = (), severities: Mapping[str, str] | None = None,
+                   fhir_strict: bool = False, evidence: bool = True) -> ValidationReport:
+    """Validate claim files/folders (or ClaimRecords) and return the whole report, as `cptkg
+    validate` does: ``rules`` the rule packs to add (paths, as --rules; or a RuleSpec),
+    ``severities`` a rule ID to Violation, Warning, Info or off (as [rules.severity]),
+    ``fhir_strict`` reads FHIR claims with fhir.resources (as --fhir-strict), ``evidence=False``
+    leaves out each result's evidence (the graph facts its rule read, as --no-evidence)."""
     if not sources:
         raise InputError("validate needs claims: give files, folders or ClaimRecords")
-    validator = Validator(kg, engine=engine, evidence=evidence)
-    return ValidationReport(list(validator.validate(_in_order(sources, input_format), batch_size)))
+    if isinstance(rules, RuleSpec):
+        if severities:
+            raise InputError("give severities in the RuleSpec, or rules as paths beside severities=")
+        chosen = rules
+    else:
+        chosen = spec([rules] if isinstance(rules, (str, Path)) else rules, severities)
+    validator = Validator(kg, engine=engine, rules=chosen, evidence=evidence)
+    return ValidationReport(list(validator.validate(_in_order(sources, input_format, fhir_strict), batch_size)))
 
 
-def _in_order(sources: tuple[Any, ...], input_format: str | None) -> Iterator[ClaimRecord]:
+def _in_order(sources: tuple[Any, ...], input_format: str | None, fhir_strict: bool) -> Iterator[ClaimRecord]:
     """The claims of files, folders and ClaimRecords given together, in the order given (the
     records given beside paths were once dropped)."""
     if not any(isinstance(s, ClaimRecord) for s in sources):
-        yield from read_paths(sources, input_format)  # one numbering of positions across the paths
+        # one numbering of positions across the paths
+        yield from read_paths(sources, input_format, fhir_strict=fhir_strict)
         return
     check_form(input_format)
     for source in sources:
         if isinstance(source, ClaimRecord):
             yield source
         else:
-            yield from read_paths([source], input_format)
+            yield from read_paths([source], input_format, fhir_strict=fhir_strict)

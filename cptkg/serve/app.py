@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from cptkg.errors import InputError
+from cptkg.errors import InputError, QueryTimeout, UnreadableInput
 from cptkg.rules.defaults import DEFAULT_BATCH_SIZE
 from cptkg.serve.terminology import NotFound, Terminology, TooCostly
 
@@ -50,6 +50,7 @@ class Settings:
     query_timeout: float = 10.0
     validators: int = 1
     batch_size: int = DEFAULT_BATCH_SIZE
+    fhir_strict: bool = False  # read FHIR claims with fhir.resources (as validate --fhir-strict)
 
 
 class HttpError(Exception):
@@ -79,7 +80,7 @@ class Service:
             validator = Validator(self.kg, rules=settings.rules)
             self._pool.put(validator)
         self.terminology = Terminology(bundle(self.kg), self.kg.store)
-        self._query_lock = threading.Lock()
+        self.query_lock = threading.Lock()  # one timed SPARQL query at a time
         log.info("graph loaded and %d validator(s) compiled in %.1f s", max(1, settings.validators),
                  time.perf_counter() - started)
 
@@ -87,29 +88,22 @@ class Service:
         """The report of a request body in the form ``want`` asks (json, operationoutcome, html)."""
         from cptkg.claims import read_bytes
         from cptkg.report.writers import WRITERS
+        from cptkg.rules import driver
 
-        records = []
-        for position, record in enumerate(read_bytes(data, SOURCE, form)):
-            record.position = position
-            records.append(record)
+        # Read in full before a validator is taken (the body is bounded): a lone unreadable claim
+        # is refused (UnreadableInput, 422) without holding one.
+        records = list(driver.refuse_lone_unreadable(read_bytes(data, SOURCE, form,
+                                                                fhir_strict=self.settings.fhir_strict)))
         out = io.StringIO()
         writer = WRITERS[want](out)
         validator = self._pool.get()
         try:
-            # Whether a rule judges the claim comes first (Validator.settle): only then is a lone
-            # claim refused for what only the rules read.
-            if len(records) == 1:
-                validator.settle(records[0])
-            if len(records) == 1 and not records[0].readable:
-                raise HttpError(422, "processing", records[0].error or "the claim cannot be read")
-            validator.keep_content = writer.wants_content
-            conforms = True
-            for report in validator.validate(records, self.settings.batch_size):
-                conforms = conforms and report.conforms
-                writer.claim(report)
+            # Whether a rule judges the claim comes first (Validator.settle): a lone claim refused
+            # then for what only the rules read is UnreadableInput (422) from the driver.
+            driver.write_reports(driver.validate_records(records, validator, self.settings.batch_size,
+                                                         keep_content=writer.wants_content), writer)
         finally:
             self._pool.put(validator)
-        writer.close(conforms)
         return out.getvalue()
 
 
@@ -187,187 +181,250 @@ def _check_claim_body(data: bytes, form: str | None) -> str | None:
     return chosen
 
 
+def _settings(request: Any) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _service(request: Any) -> Service:
+    """The application's Service, built on first use (the lifespan builds it before the first
+    request; a client that skips the lifespan still gets one)."""
+    state = request.app.state
+    if getattr(state, "service", None) is None:
+        state.service = Service(state.settings)
+    service: Service = state.service
+    return service
+
+
+async def _within_limit(work: Callable[[], Any], limit: float, what: str) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    try:
+        return await asyncio.wait_for(run_in_threadpool(work), timeout=limit)
+    except TimeoutError:
+        raise HttpError(504, "timeout", f"{what} took longer than {limit:g} s and was stopped") from None
+
+
+async def validate(request: Any) -> Any:
+    """POST /Claim/$validate: the body's claims validated; the report in the form asked for."""
+    from starlette.responses import HTMLResponse, Response
+
+    settings = _settings(request)
+    want = _wants(request)
+    media = _media(request)
+    if media and media not in CLAIM_MEDIA:
+        raise HttpError(415, "not-supported", f"cannot read {media}: send {', '.join(sorted(CLAIM_MEDIA))}")
+    data = await _body(request, settings.max_body_bytes)
+    form = _check_claim_body(data, CLAIM_MEDIA.get(media))
+    text = await _within_limit(partial(_service(request).validate, data, form, want),
+                               settings.request_timeout, "the validation")
+    if want == "html":
+        return HTMLResponse(text)
+    return Response(text, media_type=FHIR_JSON if want == "operationoutcome" else "application/json")
+
+
+def _terminology_params(request: Any, body: dict[str, Any] | None) -> dict[str, str]:
+    params = {k: v for k, v in request.query_params.items()}
+    if body is not None:
+        if body.get("resourceType") != "Parameters":
+            raise HttpError(400, "structure", "POST a FHIR Parameters resource")
+        for p in body.get("parameter", []):
+            value = next((v for k, v in p.items() if k.startswith("value")), None)
+            if isinstance(value, dict) and "code" in value:  # valueCoding
+                params.setdefault("system", value.get("system", ""))
+                params.setdefault("code", value["code"])
+            elif isinstance(value, (str, int, bool)):
+                params[p.get("name", "")] = str(value)
+    return params
+
+
+async def _post_parameters(request: Any) -> dict[str, Any] | None:
+    if request.method != "POST":
+        return None
+    data = await _body(request, _settings(request).max_body_bytes)
+    try:
+        body = json.loads(data)
+    except ValueError as err:
+        raise HttpError(400, "structure", f"the body is not JSON: {err}") from None
+    if not isinstance(body, dict):
+        raise HttpError(400, "structure", "POST a FHIR Parameters resource")
+    return body
+
+
+async def lookup(request: Any) -> Any:
+    """GET /CodeSystem/$lookup."""
+    from starlette.concurrency import run_in_threadpool
+
+    p = _terminology_params(request, None)
+    return _json_response(await run_in_threadpool(_service(request).terminology.lookup, p.get("system"),
+                                                  p.get("code")))
+
+
+async def validate_code(request: Any) -> Any:
+    """GET or POST /CodeSystem/$validate-code."""
+    from starlette.concurrency import run_in_threadpool
+
+    p = _terminology_params(request, await _post_parameters(request))
+    return _json_response(await run_in_threadpool(
+        _service(request).terminology.validate_code, p.get("url") or p.get("system"), p.get("code"),
+        p.get("display")))
+
+
+async def expand(request: Any) -> Any:
+    """GET /ValueSet/$expand."""
+    from starlette.concurrency import run_in_threadpool
+
+    p = _terminology_params(request, None)
+    try:
+        offset = int(p.get("offset", "0"))
+        count = int(p["count"]) if "count" in p else None
+    except ValueError:
+        raise HttpError(400, "value", "offset and count are whole numbers") from None
+    return _json_response(await run_in_threadpool(
+        _service(request).terminology.expand, p.get("url"), p.get("filter"), offset, count))
+
+
+async def translate(request: Any) -> Any:
+    """GET /ConceptMap/$translate."""
+    from starlette.concurrency import run_in_threadpool
+
+    p = _terminology_params(request, None)
+    return _json_response(await run_in_threadpool(
+        _service(request).terminology.translate, p.get("url"), p.get("system"), p.get("code"), p.get("target")))
+
+
+async def metadata(request: Any) -> Any:
+    """GET /metadata: the CapabilityStatement."""
+    from cptkg.serve.capability import capability_statement
+
+    return _json_response(capability_statement())
+
+
+async def _sparql_text(request: Any) -> str | None:
+    """The query of a SPARQL 1.1 Protocol request (GET ?query=, or a POST body)."""
+    if request.method == "GET":
+        text: str | None = request.query_params.get("query")
+        return text
+    media = _media(request)
+    data = await _body(request, _settings(request).max_body_bytes)
+    if media == "application/sparql-query":
+        return data.decode("utf-8", "replace")
+    if media == "application/x-www-form-urlencoded":
+        from urllib.parse import parse_qs
+
+        form = parse_qs(data.decode("utf-8", "replace"))
+        if "update" in form:
+            raise HttpError(400, "not-supported", "this endpoint is read-only: no SPARQL update")
+        return form.get("query", [""])[0]
+    raise HttpError(415, "not-supported", "POST application/sparql-query or a form with query=")
+
+
+async def sparql(request: Any) -> Any:
+    """GET or POST /sparql: SPARQL 1.1 Protocol, read-only, one timed query at a time."""
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import PlainTextResponse, Response
+
+    from cptkg import queries
+
+    text = await _sparql_text(request)
+    if not text:
+        raise HttpError(400, "required", "give the query as ?query= (GET) or in the body (POST)")
+    queries.check_query_text(text)
+    service = _service(request)
+    limit = _settings(request).query_timeout
+
+    def run() -> Any:
+        # One timed query at a time: each runs in a forked child, killed at the limit.
+        with service.query_lock:
+            return queries.run_text(text, store=service.kg.store, timeout=limit)
+
+    try:
+        result = await run_in_threadpool(run)
+    except QueryTimeout:
+        raise HttpError(504, "timeout", f"the query ran longer than {limit:g} s and was stopped") from None
+    if "text/csv" in request.headers.get("accept", ""):
+        return PlainTextResponse(result.to_csv(), media_type="text/csv")
+    return Response(result.to_json(), media_type=SPARQL_JSON)
+
+
+async def index(request: Any) -> Any:
+    """GET /: the page for people."""
+    from starlette.responses import HTMLResponse
+
+    from cptkg.serve.page import index_page
+
+    return HTMLResponse(index_page())
+
+
+async def diagram(request: Any) -> Any:
+    """GET /diagram?code=: a code and its neighbours drawn (HTML, or SVG with _format=svg)."""
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import HTMLResponse, Response
+
+    from cptkg.show import card
+    from cptkg.show import diagram as drawing
+
+    code = request.query_params.get("code", "")
+    if not code.strip():
+        raise HttpError(400, "required", "give the code as ?code=20701")
+    store = _service(request).kg.store
+
+    def draw() -> str:
+        built = drawing.build(card(code, store=store, system=request.query_params.get("system")), store=store)
+        if request.query_params.get("_format") == "svg":
+            return drawing.render_svg(built)
+        return drawing.render_html(built)
+
+    text = await run_in_threadpool(draw)
+    if request.query_params.get("_format") == "svg":
+        return Response(text, media_type="image/svg+xml")
+    return HTMLResponse(text)
+
+
+# Each path, the methods it takes and its handler.
+ROUTES: list[tuple[str, Callable[[Any], Awaitable[Any]], list[str]]] = [
+    ("/", index, ["GET"]),
+    ("/Claim/$validate", validate, ["POST"]),
+    ("/CodeSystem/$lookup", lookup, ["GET"]),
+    ("/CodeSystem/$validate-code", validate_code, ["GET", "POST"]),
+    ("/ValueSet/$expand", expand, ["GET"]),
+    ("/ConceptMap/$translate", translate, ["GET"]),
+    ("/metadata", metadata, ["GET"]),
+    ("/sparql", sparql, ["GET", "POST"]),
+    ("/diagram", diagram, ["GET"]),
+]
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Any) -> AsyncIterator[None]:
+    from starlette.concurrency import run_in_threadpool
+
+    def load() -> None:
+        if getattr(app.state, "service", None) is None:
+            app.state.service = Service(app.state.settings)
+
+    await run_in_threadpool(load)  # load and compile before the first request
+    yield
+
+
+async def _failed(request: Any, err: Exception) -> Any:
+    status, code, message = _classify(err)
+    if status == 500:
+        log.error("request failed: %s %s", request.method, request.url.path, exc_info=err)
+    return _error(status, code, message)
+
+
 def create_app(settings: Settings | None = None) -> Any:
     """The Starlette application; the graph and the rules load when it starts."""
     from starlette.applications import Starlette
-    from starlette.concurrency import run_in_threadpool
-    from starlette.responses import HTMLResponse, PlainTextResponse, Response
+    from starlette.exceptions import HTTPException
     from starlette.routing import Route
 
-    settings = settings or Settings()
-    state: dict[str, Service] = {}
-
-    def service() -> Service:
-        if "service" not in state:
-            state["service"] = Service(settings)
-        return state["service"]
-
-    async def within_limit(work: Callable[[], Any], limit: float, what: str) -> Any:
-        try:
-            return await asyncio.wait_for(run_in_threadpool(work), timeout=limit)
-        except TimeoutError:
-            raise HttpError(504, "timeout", f"{what} took longer than {limit:g} s and was stopped") from None
-
-    async def validate(request: Any) -> Any:
-        want = _wants(request)
-        media = _media(request)
-        if media and media not in CLAIM_MEDIA:
-            raise HttpError(415, "not-supported", f"cannot read {media}: send {', '.join(sorted(CLAIM_MEDIA))}")
-        data = await _body(request, settings.max_body_bytes)
-        form = _check_claim_body(data, CLAIM_MEDIA.get(media))
-        text = await within_limit(partial(service().validate, data, form, want),
-                                          settings.request_timeout, "the validation")
-        if want == "html":
-            return HTMLResponse(text)
-        return Response(text, media_type=FHIR_JSON if want == "operationoutcome" else "application/json")
-
-    def terminology_params(request: Any, body: dict[str, Any] | None) -> dict[str, str]:
-        params = {k: v for k, v in request.query_params.items()}
-        if body is not None:
-            if body.get("resourceType") != "Parameters":
-                raise HttpError(400, "structure", "POST a FHIR Parameters resource")
-            for p in body.get("parameter", []):
-                value = next((v for k, v in p.items() if k.startswith("value")), None)
-                if isinstance(value, dict) and "code" in value:  # valueCoding
-                    params.setdefault("system", value.get("system", ""))
-                    params.setdefault("code", value["code"])
-                elif isinstance(value, (str, int, bool)):
-                    params[p.get("name", "")] = str(value)
-        return params
-
-    async def post_parameters(request: Any) -> dict[str, Any] | None:
-        if request.method != "POST":
-            return None
-        data = await _body(request, settings.max_body_bytes)
-        try:
-            body = json.loads(data)
-        except ValueError as err:
-            raise HttpError(400, "structure", f"the body is not JSON: {err}") from None
-        if not isinstance(body, dict):
-            raise HttpError(400, "structure", "POST a FHIR Parameters resource")
-        return body
-
-    async def lookup(request: Any) -> Any:
-        p = terminology_params(request, None)
-        return _json_response(await run_in_threadpool(service().terminology.lookup, p.get("system"), p.get("code")))
-
-    async def validate_code(request: Any) -> Any:
-        p = terminology_params(request, await post_parameters(request))
-        return _json_response(await run_in_threadpool(
-            service().terminology.validate_code, p.get("url") or p.get("system"), p.get("code"), p.get("display")))
-
-    async def expand(request: Any) -> Any:
-        p = terminology_params(request, None)
-        try:
-            offset = int(p.get("offset", "0"))
-            count = int(p["count"]) if "count" in p else None
-        except ValueError:
-            raise HttpError(400, "value", "offset and count are whole numbers") from None
-        return _json_response(await run_in_threadpool(
-            service().terminology.expand, p.get("url"), p.get("filter"), offset, count))
-
-    async def translate(request: Any) -> Any:
-        p = terminology_params(request, None)
-        return _json_response(await run_in_threadpool(
-            service().terminology.translate, p.get("url"), p.get("system"), p.get("code"), p.get("target")))
-
-    async def metadata(request: Any) -> Any:
-        from cptkg.serve.capability import capability_statement
-
-        return _json_response(capability_statement())
-
-    async def sparql(request: Any) -> Any:
-        from cptkg import queries
-
-        text: str | None
-        if request.method == "GET":
-            text = request.query_params.get("query")
-        else:
-            media = _media(request)
-            data = await _body(request, settings.max_body_bytes)
-            if media == "application/sparql-query":
-                text = data.decode("utf-8", "replace")
-            elif media == "application/x-www-form-urlencoded":
-                from urllib.parse import parse_qs
-
-                form = parse_qs(data.decode("utf-8", "replace"))
-                if "update" in form:
-                    raise HttpError(400, "not-supported", "this endpoint is read-only: no SPARQL update")
-                text = form.get("query", [""])[0]
-            else:
-                raise HttpError(415, "not-supported", "POST application/sparql-query or a form with query=")
-        if not text:
-            raise HttpError(400, "required", "give the query as ?query= (GET) or in the body (POST)")
-        queries.check_query_text(text)
-        store = service().kg.store
-
-        def run() -> Any:
-            # One timed query at a time: each runs in a forked child, killed at the limit.
-            with service()._query_lock:
-                return queries.run_text(text, store=store, timeout=settings.query_timeout)
-
-        try:
-            result = await run_in_threadpool(run)
-        except InputError as err:
-            if "ran longer than" in str(err):
-                raise HttpError(504, "timeout", f"the query ran longer than {settings.query_timeout:g} s and "
-                                "was stopped") from None
-            raise
-        if "text/csv" in request.headers.get("accept", ""):
-            return PlainTextResponse(result.to_csv(), media_type="text/csv")
-        return Response(result.to_json(), media_type=SPARQL_JSON)
-
-    async def index(request: Any) -> Any:
-        from cptkg.serve.page import index_page
-
-        return HTMLResponse(index_page())
-
-    async def diagram(request: Any) -> Any:
-        from cptkg.show import card
-        from cptkg.show import diagram as drawing
-
-        code = request.query_params.get("code", "")
-        if not code.strip():
-            raise HttpError(400, "required", "give the code as ?code=20701")
-
-        def draw() -> str:
-            built = drawing.build(card(code, store=service().kg.store, system=request.query_params.get("system")),
-                                  store=service().kg.store)
-            if request.query_params.get("_format") == "svg":
-                return drawing.render_svg(built)
-            return drawing.render_html(built)
-
-        text = await run_in_threadpool(draw)
-        if request.query_params.get("_format") == "svg":
-            return Response(text, media_type="image/svg+xml")
-        return HTMLResponse(text)
-
-    routes = [
-        Route("/", index, methods=["GET"]),
-        Route("/Claim/$validate", validate, methods=["POST"]),
-        Route("/CodeSystem/$lookup", lookup, methods=["GET"]),
-        Route("/CodeSystem/$validate-code", validate_code, methods=["GET", "POST"]),
-        Route("/ValueSet/$expand", expand, methods=["GET"]),
-        Route("/ConceptMap/$translate", translate, methods=["GET"]),
-        Route("/metadata", metadata, methods=["GET"]),
-        Route("/sparql", sparql, methods=["GET", "POST"]),
-        Route("/diagram", diagram, methods=["GET"]),
-    ]
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Any) -> AsyncIterator[None]:
-        await run_in_threadpool(service)  # load and compile before the first request
-        yield
-
-    async def failed(request: Any, err: Exception) -> Any:
-        status, code, message = _classify(err)
-        if status == 500:
-            log.error("request failed: %s %s", request.method, request.url.path, exc_info=err)
-        return _error(status, code, message)
-
-    from starlette.exceptions import HTTPException
-
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
-        HttpError: failed, InputError: failed, HTTPException: failed, Exception: failed})
+    app = Starlette(routes=[Route(path, handler, methods=methods) for path, handler, methods in ROUTES],
+                    lifespan=_lifespan, exception_handlers={
+                        HttpError: _failed, InputError: _failed, HTTPException: _failed, Exception: _failed})
+    app.state.settings = settings or Settings()
+    app.state.service = None
     return _Guard(app)
 
 
@@ -427,6 +484,8 @@ def _classify(err: Exception) -> tuple[int, str, str]:
         return 404, "not-found", str(err)
     if isinstance(err, TooCostly):
         return 422, "too-costly", str(err)
+    if isinstance(err, UnreadableInput):  # the only claim sent cannot be read
+        return 422, "processing", str(err)
     if isinstance(err, InputError):
         return 400, "invalid", str(err)
     if isinstance(err, HTTPException):

@@ -28,12 +28,13 @@ SECTIONS = (
 )
 
 
-# What the graph may not know about a code, and the rules that then cannot judge its lines (the same
-# list rule NoFactsForCode reports on claims).
+# What the graph may not know about a code, as the card names it. The rules that then cannot judge
+# its lines say so on their shapes (cptkgsh:unjudgedWithout, read through rules.catalog), the same
+# rules NoFactsForCode names on claims.
 NOT_KNOWN = (
-    ("placesOfService", "places of service", ["PlaceOfServiceTypical"]),
-    ("specialties", "specialties", ["SpecialtyTypical"]),
-    ("indications", "indications", ["DiagnosisSupportsNecessity", "SeventhCharacterActiveTreatment"]),
+    ("placesOfService", "places of service"),
+    ("specialties", "specialties"),
+    ("indications", "indications"),
 )
 
 
@@ -147,8 +148,10 @@ def _cpt_card(code: str, store: Any) -> dict[str, Any]:
     out["related"] = _each_code_once(out["related"])
     out["indications"] = _group_indications(out["indications"])
     out["classes"] = [c["class"] for c in out["classes"]]
-    out["notKnown"] = [{"facts": label, "rulesThatCannotJudge": rules}
-                       for key, label, rules in NOT_KNOWN if not out[key]]
+    from cptkg.rules.catalog import unjudged_without  # read only for a code the graph knows little of
+
+    out["notKnown"] = [{"facts": label, "rulesThatCannotJudge": unjudged_without(key)}
+                       for key, label in NOT_KNOWN if not out[key]]
     out["icd10cmEditions"] = loaded_editions()
     return out
 
