@@ -289,7 +289,15 @@ class Translator:
         def term_at(value: Any, column: str) -> None:
             if isinstance(value, (Variable, BNode)):
                 name = _var_name(value)
-                if name in bound:
+                given = outer.get(name) if isinstance(value, Variable) else None
+                if given is not None and given.bound:
+                    # Inside EXISTS, an outer variable bound on every row is substituted (as
+                    # SPARQL defines EXISTS): the pattern is correlated on it column by column,
+                    # which DuckDB pushes into the scan instead of joining the inner pattern's
+                    # triples with each other first (DocumentationComplete paired every line's
+                    # informationSequence with every supportingInfo's sequence of the batch).
+                    where.append(f"{column} = {term_of(given)}")
+                elif name in bound:
                     where.append(f"{column} = {bound[name]}")
                 else:
                     bound[name] = column
