@@ -78,6 +78,9 @@ QUERIES = {
                              "{ SELECT ?s ?o WHERE { ?s ex:q ?o FILTER isLiteral(?o) } ORDER BY ?o } GROUP BY ?s",
     "having": "SELECT ?s (COUNT(?o) AS ?n) WHERE { ?s ex:q ?o } GROUP BY ?s HAVING (COUNT(?o) > 1)",
     "not exists, correlated": "SELECT ?s WHERE { ?s a ex:C FILTER NOT EXISTS { ?s ex:p ?v FILTER(?v > 1) } }",
+    "exists over a variable OPTIONAL may leave unbound":
+        "SELECT ?s ?p WHERE { ?s a ex:C OPTIONAL { ?s ex:p ?p } FILTER EXISTS { ?x ex:p ?p . ?x a ex:C } }",
+    "exists over two outer variables": "SELECT ?s ?t WHERE { ?s ex:link ?t FILTER EXISTS { ?s a ?k . ?t a ?k } }",
     "exists": "SELECT ?s WHERE { ?s a ex:C FILTER EXISTS { ?s ex:link ?t . ?t ex:p ?v } }",
     "bind, if, coalesce": "SELECT ?s ?w WHERE { ?s a ex:C OPTIONAL { ?s ex:p ?p } "
                           "BIND(COALESCE(IF(?p > 1, \"big\", \"small\"), \"none\") AS ?w) }",

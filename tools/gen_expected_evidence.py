@@ -27,7 +27,9 @@ from cptkg.rules.validator import validate_paths  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
 TARGET = EXAMPLES / "expected-evidence.json"
-NCCI_ONLY = {"PTPEdit", "MUEExceeded"}
+# The rules that read CMS tables a user imports (PTP, MUE, AOC): no example claim fires them;
+# PTP and MUE evidence is pinned on the NCCI fixtures in tests/test_evidence.py.
+NCCI_ONLY = {"PTPEdit", "MUEExceeded", "AOCType1PrimaryListed", "AOCType3PrimaryListed"}
 
 
 def fact_rules() -> list[str]:
