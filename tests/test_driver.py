@@ -80,3 +80,36 @@ def test_the_tally_fails_on_what_it_is_told() -> None:
     tally.add(warned)
     assert tally.conforms and tally.warned and tally.claims == 1
     assert not tally.failed("violation") and tally.failed("warning")
+
+
+class _SettlingValidator:
+    """A stand-in for the Validator's settle: a record some rule judges (here: named "judged") is
+    made Unreadable by its rule_input_error; one no rule judges is not-applicable, not refused."""
+
+    keep_content = False
+
+    def validate(self, records, batch_size=500):  # type: ignore[no-untyped-def]
+        for record in records:
+            if record.claim_id == "judged" and record.rule_input_error is not None:
+                yield ClaimReport(record.claim_id, record.source, "",
+                                  [Result(UNREADABLE, "Violation", record.claim_id, None, None,
+                                          record.rule_input_error)])
+            else:
+                yield ClaimReport(record.claim_id, record.source, "", reason="no rule judges it")
+
+
+def test_a_lone_claim_the_rules_judge_but_cannot_read_is_bad_input_after_settle() -> None:
+    """A lone claim that reads but that the Validator makes Unreadable (Validator.settle: an
+    ICD-9-CM diagnosis on a claim a rule judges) is UnreadableInput too (exit 2, HTTP 422); the
+    same problem on a claim no rule judges is its not-applicable report."""
+    judged = ClaimRecord("judged", "a.x12", rule_input_error="a.x12: diagnosis 1 is ICD-9-CM (BK)")
+    with pytest.raises(UnreadableInput, match="ICD-9-CM"):
+        list(driver.validate_records([judged], _SettlingValidator(), 500))
+    unjudged = ClaimRecord("other", "a.x12", rule_input_error="a.x12: diagnosis 1 is ICD-9-CM (BK)")
+    (report,) = driver.validate_records([unjudged], _SettlingValidator(), 500)
+    assert report.reason == "no rule judges it" and not report.results
+    # Among others it is reported, and a worker's partition leaves the rule to the run's driver.
+    judged = ClaimRecord("judged", "a.x12", rule_input_error="a.x12: diagnosis 1 is ICD-9-CM (BK)")
+    assert len(list(driver.validate_records([judged, ClaimRecord("other", "b.x12")], _SettlingValidator(), 500))) == 2
+    alone = driver.validate_records([judged], _SettlingValidator(), 500, lone_unreadable_is_an_error=False)
+    assert [r.results[0].rule for r in alone] == [UNREADABLE]
