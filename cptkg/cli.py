@@ -539,7 +539,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                               fhir_strict=fhir_strict,
                               request_timeout=args.request_timeout, query_timeout=args.query_timeout,
                               validators=args.validators,
-                              batch_size=config.validate.get("batch-size", 500))
+                              batch_size=config.validate.get("batch-size", DEFAULT_BATCH_SIZE))
     # The access log (one JSON line per request) and the service's own lines go to stderr.
     logging.getLogger("cptkg.serve").setLevel(logging.INFO)
     serve.run(settings, host=args.host, port=args.port)

@@ -127,7 +127,7 @@ def test_bad_input_under_dask_reads_as_without(cluster, tmp_path: Path) -> None:
 
 
 def test_a_failing_partition_is_reported_not_raised(monkeypatch) -> None:
-    def broken(partition, batch_size, rules=None):
+    def broken(partition, batch_size, rules=None, engine=None):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(distributed, "_validate_partition", broken)
