@@ -16,6 +16,21 @@ os.environ["CPTKG_CACHE_DIR"] = _CACHE
 os.environ["CPTKG_DATA_DIR"] = tempfile.mkdtemp(prefix="cptkg-test-data-")
 
 ROOT = Path(__file__).resolve().parent.parent
+# CMS NCCI tables in CMS's layouts (tests/fixtures/ncci/), read by the NCCI and evidence tests.
+NCCI_FIXTURES = ROOT / "tests" / "fixtures" / "ncci"
+PTP = NCCI_FIXTURES / "ptp-practitioner-2025Q1.txt"
+MUE = NCCI_FIXTURES / "MCR_MUE_PractitionerServices_Eff_01-01-2025.csv"
+
+
+@pytest.fixture
+def imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The PTP and MUE fixture tables imported into a data folder of the test's own."""
+    from cptkg.kg import ncci
+
+    monkeypatch.setenv("CPTKG_DATA_DIR", str(tmp_path / "data"))
+    ncci.import_file(PTP.read_bytes(), PTP.name)
+    ncci.import_file(MUE.read_bytes(), MUE.name)
+    return tmp_path / "data"
 
 
 @pytest.fixture(scope="session")

@@ -15,15 +15,14 @@ import pyoxigraph as ox
 import pytest
 
 from cptkg.claims import read_bytes
-from cptkg.kg import ncci
 from cptkg.kg.graph import KnowledgeGraph
 from cptkg.kg.namespaces import SRC, STMT
 from cptkg.report.model import ValidationReport
 from cptkg.rules import evidence, explain
 from cptkg.rules.packs import RuleSpec, spec
 from cptkg.rules.validator import Validator, validate_paths
-from tests.conftest import ROOT
-from tests.test_ncci import MUE, PTP, claim
+from tests.conftest import MUE, PTP, ROOT
+from tests.test_ncci import claim
 
 EXAMPLES = ROOT / "examples"
 PINNED = json.loads((EXAMPLES / "expected-evidence.json").read_text(encoding="utf-8"))
@@ -199,14 +198,6 @@ def test_walks_once_per_rule_and_code_per_batch(monkeypatch: pytest.MonkeyPatch)
     assert len(reports) == 40
     assert all(r.results[0].evidence == reports[0].results[0].evidence for r in reports)
     assert len(calls) == 2 * for_one  # the batch of forty walked as often as the batch of one
-
-
-@pytest.fixture
-def imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CPTKG_DATA_DIR", str(tmp_path / "data"))
-    ncci.import_file(PTP.read_bytes(), PTP.name)
-    ncci.import_file(MUE.read_bytes(), MUE.name)
-    return tmp_path / "data"
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "oxigraph"])

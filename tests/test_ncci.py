@@ -15,22 +15,11 @@ from cptkg import cli
 from cptkg.claims import read_bytes
 from cptkg.kg import ncci
 from cptkg.rules.validator import Validator
-from tests.conftest import ROOT, run_cli
+from tests.conftest import MUE, NCCI_FIXTURES, PTP, ROOT, run_cli
 
-FIXTURES = ROOT / "tests" / "fixtures" / "ncci"
-PTP = FIXTURES / "ptp-practitioner-2025Q1.txt"
-MUE = FIXTURES / "MCR_MUE_PractitionerServices_Eff_01-01-2025.csv"
 # 27301 on line 1 and +20701 on line 2, on 2025-03-04, by one surgeon.
 BASE = json.loads((ROOT / "examples" / "claims" / "addon-requires-primary_PASS.json").read_text(encoding="utf-8"))
 CPT = "http://www.ama-assn.org/go/cpt"
-
-
-@pytest.fixture
-def imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CPTKG_DATA_DIR", str(tmp_path / "data"))
-    ncci.import_file(PTP.read_bytes(), PTP.name)
-    ncci.import_file(MUE.read_bytes(), MUE.name)
-    return tmp_path / "data"
 
 
 def claim(code: str = "20701", modifiers: tuple[str, ...] = (), quantity: int = 1, day: str = "2025-03-04",
@@ -196,8 +185,8 @@ def test_a_line_is_never_paired_with_itself(tmp_path: Path, monkeypatch: pytest.
 
 # ---------------------------------------------------------------- CMS add-on code (AOC) edits
 
-AOC_TEXT = FIXTURES / "AOC_V2025Q1-MCR.txt"
-AOC_XLSX = FIXTURES / "AOC_V2025Q1-MCR.xlsx"
+AOC_TEXT = NCCI_FIXTURES / "AOC_V2025Q1-MCR.txt"
+AOC_XLSX = NCCI_FIXTURES / "AOC_V2025Q1-MCR.xlsx"
 AOC_RULES = ("AOCType1PrimaryListed", "AOCType3PrimaryListed", "AddOnRequiresPrimary", "AddOnPrimaryListed")
 
 

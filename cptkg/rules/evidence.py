@@ -44,6 +44,7 @@ from rdflib.util import from_n3
 from cptkg.claims.record import CHILDREN, VOCABULARY, ClaimRecord
 from cptkg.kg.namespaces import CPTKG, ICD10CM, NCCI, SRC
 from cptkg.report.model import Evidence, Result
+from cptkg.rules.engines.oxigraph import from_ox, to_ox
 
 log = logging.getLogger(__name__)
 
@@ -271,31 +272,7 @@ def rule_plans(checks: Iterable[Any]) -> dict[str, list[str]]:
 
 def _to_ox(term: Any) -> Any:
     """An rdflib term as Oxigraph's (None for a blank node: the graph's are never looked up by it)."""
-    import pyoxigraph as ox
-
-    if term is None:
-        return None
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
-    return None
-
-
-def _from_ox(term: Any) -> Any:
-    import pyoxigraph as ox
-
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
-        return Literal(term.value)  # plain, as the graph's files write it
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
+    return to_ox(term) if isinstance(term, (URIRef, Literal)) else None
 
 
 class Facts:
@@ -341,7 +318,7 @@ class Facts:
     def _store_pattern(self, s: Any, p: Any, o: Any) -> list[tuple[Any, Any, Any]]:
         if self._kg is None or (s is not None and _to_ox(s) is None) or (o is not None and _to_ox(o) is None):
             return []
-        return [(_from_ox(q.subject), _from_ox(q.predicate), _from_ox(q.object))
+        return [(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))
                 for q in self._kg.store.quads_for_pattern(_to_ox(s), _to_ox(p), _to_ox(o))]
 
     def objects(self, s: Any, p: Any) -> list[Any]:
